@@ -1,0 +1,25 @@
+"""nlcsim: how knowledge is created and spread in Networked Learning Communities.
+
+>>> import nlcsim
+>>> result = nlcsim.run("baseline", seed=1, weeks=5)
+>>> "practice_change" in result.timeseries.columns
+True
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("nlcsim")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0+unknown"
+
+from .agents import Leader, Network, School, Teacher
+from .measures import COLUMNS, OUTCOMES
+from .model import NLCModel
+from .run import RunResult, replicate_seeds, run
+from .scenario import PARAMS, Scenario, ScenarioError, presets
+
+__all__ = [
+    "COLUMNS", "Leader", "NLCModel", "Network", "OUTCOMES", "PARAMS", "RunResult", "Scenario",
+    "ScenarioError", "School", "Teacher", "__version__", "presets", "replicate_seeds", "run",
+]

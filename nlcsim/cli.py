@@ -1,0 +1,116 @@
+"""Command line: argument parsing only; every command calls a function the API exposes.
+
+Commands of other layers (sweep, analyze, compare, validate, app, animate) live
+in their own modules, each with ``add_arguments(parser)`` and ``main(args)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import sys
+
+from .scenario import ScenarioError, parse_override_value
+
+# command -> (module, one-line help)
+EXTERNAL = {
+    "sweep": ("nlcsim.sweeps.cli", "run a declarative experiment (grid, lhs, sobol, morris, list)"),
+    "analyze": ("nlcsim.sweeps.analyze_cli", "sensitivity indices and scenario discovery for a sweep"),
+    "compare": ("nlcsim.reports.compare", "compare scenarios in a report a policy team can forward"),
+    "validate": ("nlcsim.reports.validate", "run the pattern-oriented validation and write its report"),
+    "app": ("nlcsim.app.serve", "the trainer app in the browser"),
+    "animate": ("nlcsim.app.animate", "an animation of a run for slides (GIF or MP4)"),
+}
+
+
+class UserError(Exception):
+    """A mistake in what the user asked for: shown as a message, no traceback."""
+
+
+def parse_sets(items: list[str] | None) -> dict:
+    out = {}
+    for item in items or []:
+        if "=" not in item:
+            raise UserError(f"--set {item!r}: write KEY=VALUE, for example --set trust.initial=0.8")
+        key, value = item.split("=", 1)
+        out[key.strip()] = parse_override_value(value.strip())
+    return out
+
+
+def _cmd_run(args) -> int:
+    from .replicates import run_replicates, summarise, write_results
+
+    if args.reps < 1:
+        raise UserError("--reps must be at least 1")
+    runs = run_replicates(args.scenario, seed=args.seed, reps=args.reps,
+                          overrides=parse_sets(args.set), workers=args.workers)
+    sc = runs[0].scenario
+    table = summarise(runs)
+    print(f"nlcsim: {sc.name}, {args.reps} replicate(s), seed {args.seed}, "
+          f"{sc.schedule.years} years ({sc.weeks} weeks), {runs[0].timeseries['teachers'].iloc[0]} teachers")
+    width = max(len(n) for n in table.index)
+    print(f"{'outcome':<{width}}  {'mean':>10}  {'95% CI':>23}")
+    for name, row in table.iterrows():
+        ci = f"({row.ci_low:.4g} to {row.ci_high:.4g})" if args.reps > 1 else ""
+        print(f"{name:<{width}}  {row['mean']:>10.4g}  {ci:>23}")
+    if args.out:
+        path = write_results(runs, args.out, args.seed)
+        print(f"results written to {path}/")
+    return 0
+
+
+def _cmd_scenarios(args) -> int:
+    from .scenario import presets
+
+    items = presets()
+    width = max(map(len, items)) if items else 0
+    for name, story in items.items():
+        print(f"{name:<{width}}  {story}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nlcsim", description="Networked Learning Communities simulation")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    p = sub.add_parser("run", help="run a scenario (default: baseline) and print outcomes with 95% CIs")
+    p.add_argument("scenario", nargs="?", default="baseline", help="preset name or path to a TOML file")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a parameter, e.g. trust.initial=0.8")
+    p.add_argument("--seed", type=int, default=1, help="seed from which replicate seeds are spawned")
+    p.add_argument("--reps", type=int, default=1, help="number of replicates")
+    p.add_argument("--workers", type=int, default=1, help="processes to run replicates in")
+    p.add_argument("--out", help="folder for timeseries.csv, outcomes.csv, scenario.toml, run.json, main_series.png")
+    p.set_defaults(func=_cmd_run)
+    p = sub.add_parser("scenarios", help="list the preset scenarios and their stories")
+    p.set_defaults(func=_cmd_scenarios)
+    for name, (module, help_) in EXTERNAL.items():
+        try:
+            if importlib.util.find_spec(module) is None:
+                continue
+        except ModuleNotFoundError:  # its package is not there
+            continue
+        mod = importlib.import_module(module)
+        p = sub.add_parser(name, help=help_)
+        mod.add_arguments(p)
+        p.set_defaults(func=mod.main)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args) or 0)
+    except (ScenarioError, UserError, FileNotFoundError) as err:
+        print(f"nlcsim {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,199 @@
+"""What is observed each week and at the end of a run.
+
+``COLUMNS`` is the contract for the weekly time series: name -> (unit,
+definition).  ``OUTCOMES`` is the contract for end-of-run measures.  Both are
+generated into docs/ODD.md ("Observation") and tested to stay in sync.
+
+"Teachers" below means teachers alive in schools that have not left;
+"interactions" means this week's collaborative interactions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .state import ACTIVE, DEEP, FUNCTIONS, IMPORTED, LEFT
+
+CHANGED = 0.1  # practice gain that counts as changed practice (0-1 scale)
+
+COLUMNS: dict[str, tuple[str, str]] = {
+    "week": ("week", "school week of the run, from 0"),
+    "year": ("year", "school year of the run, from 0"),
+    "funding": ("x programme level", "mean funding of the networks this week"),
+    "practice_change": ("0-1 practice scale", "mean gain in enacted practice since each teacher joined"),
+    "adoption_share": ("share of teachers", f"teachers whose practice rose by at least {CHANGED}"),
+    "knowledge_created": ("items per school", "co-constructed pieces of knowledge created so far, per school at the start"),
+    "knowledge_reach": ("0-1", "mean over local items in use of the share of the network's other schools holding the item deeply"),
+    "awareness_reach": ("0-1", "as knowledge_reach, counting shallow awareness too"),
+    "storytelling_share": ("share of interactions", "interactions of the storytelling-and-scanning type"),
+    "aid_share": ("share of interactions", "interactions of the aid-and-assistance type"),
+    "sharing_share": ("share of interactions", "interactions of the sharing type"),
+    "joint_work_share": ("share of interactions", "interactions of the joint-work type"),
+    "conflict_share": ("share of interactions", "interactions that ended in unresolved conflict"),
+    "interactions_per_teacher": ("per teacher per week", "interactions this week per teacher"),
+    "mean_trust": ("0-1", "mean trust over all ties"),
+    "cross_school_ties": ("ties per teacher", "ties to other schools used in the last 13 weeks, per teacher"),
+    "engagement": ("0-1", "mean engagement of teachers"),
+    "member_share": ("share of teachers", "teachers taking part in the network's work"),
+    "active_schools_share": ("share of schools", "schools in the active state, out of every school that has been in the programme"),
+    "sustainability": ("0-1", "active_schools_share x min(1, interactions per teacher over the last 13 weeks / their mean over the funded weeks)"),
+    "pupil_outcome": ("effect size", "mean over schools of the enacted effect pupils.lag_weeks ago minus the enacted effect at the start"),
+    "improved_teaching_share": ("share of teachers", "teachers in post at least 26 weeks who learned something deeply in the network or whose practice rose by 0.05 (the MORI 2004 question)"),
+    "improved_motivation_share": ("share of teachers", "teachers in post at least 26 weeks whose engagement is above its level on joining or who found recent collaboration rewarding (the MORI 2004 question)"),
+    "learning_pupil": ("effect size", "pupil learning: equal to pupil_outcome (seed 004 level 1)"),
+    "learning_adult": ("share of teachers", "adult learning: teachers holding something deeply that they learned in the network (level 2)"),
+    "learning_leadership": ("share of functions", "leadership learning: leadership functions held and done with effect >= 0.3 (level 3)"),
+    "learning_school_wide": ("share of schools", "school-wide learning: schools where at least half the staff changed practice (level 4)"),
+    "learning_school_to_school": ("share of items", "school-to-school learning: local items in use held deeply in a school other than their origin (level 5)"),
+    "learning_network_to_network": ("share of items", "network-to-network learning: local items in use that came from another network (level 6)"),
+    "weak_practice_share": ("share of teachers", "teachers with changed practice whose enacted knowledge has a negative true effect"),
+    "teachers": ("teachers", "teachers in schools that have not left"),
+}
+
+FLOW = ("storytelling_share", "aid_share", "sharing_share", "joint_work_share", "conflict_share", "interactions_per_teacher")
+
+OUTCOMES: dict[str, tuple[str, str]] = {
+    **{k: v for k, v in COLUMNS.items() if k not in ("week", "year", "funding", "teachers")},
+    "improved_teaching_share": ("share of teachers", "improved_teaching_share after two school years (MORI 2004 timing), or at the end of a shorter run"),
+    "improved_motivation_share": ("share of teachers", "improved_motivation_share after two school years, or at the end of a shorter run"),
+    "sustainability": ("ratio", "interactions per teacher in the last year of the run / in the last funded year (the first year if funding outlasts the run), capped at 2"),
+    "weeks_to_dormant": ("weeks", "weeks after funding ends until 13-week activity falls below 25% of the funded level; censored at the end of the run"),
+    "network_dormant": ("0/1", "1 if the network went dormant after funding ended"),
+}
+for _k in FLOW:
+    OUTCOMES[_k] = (COLUMNS[_k][0], COLUMNS[_k][1] + ", over the whole run")
+
+
+def record(model, inter) -> tuple:
+    """One row of the weekly time series, in ``COLUMNS`` order."""
+    st, sc = model.state, model.scenario
+    live_school = st.school_alive
+    teach = st.alive & live_school[np.maximum(st.school, 0)]
+    n_t = max(int(teach.sum()), 1)
+    gain = st.practice - st.prior
+    changed = teach & (gain >= CHANGED)
+    n_i = inter.size
+    kinds = np.bincount(inter.kind, minlength=4) / max(n_i, 1) if n_i else np.zeros(4)
+    conflict = float(inter.conflict.mean()) if n_i else 0.0
+    per_teacher = n_i / n_t
+    model.activity.append(per_teacher)
+
+    tied = st.nbr >= 0
+    mean_trust = float(st.trust[tied].mean()) if tied.any() else 0.0
+    nbc = np.maximum(st.nbr, 0)
+    cross_recent = tied & (st.school[nbc] != st.school[:, None]) & (model.week - st.last_used <= 13)
+    cross_ties = float(cross_recent[teach].sum()) / n_t
+
+    ever = max(int(model.schools_ever), 1)
+    active_share = float(((st.school_status == ACTIVE) & live_school).sum()) / ever
+    recent = float(np.mean(model.activity[-13:]))
+    if model.week < model.funding_end or model.funded_weeks == 0:
+        model.funded_activity_sum += per_teacher
+        model.funded_weeks += 1
+    ref = model.funded_activity_sum / max(model.funded_weeks, 1)
+    sustain = active_share * min(1.0, recent / ref) if ref > 0 else 0.0
+
+    pupil = float(st.pupil[live_school].mean()) if live_school.any() else 0.0
+    tenure = (model.week - st.joined >= 26) | (st.joined == 0) & (model.week >= 26)
+    judge = teach & tenure
+    n_j = max(int(judge.sum()), 1)
+    improved_t = judge & ((st.deep_learned >= 1) | (gain >= 0.05))
+    improved_m = judge & ((st.engagement > st.engagement0) | (st.value >= 0.05))
+
+    reach, aware, s2s, n2n = knowledge_reach(model)
+    eff = model.function_effect[live_school]
+    leadership = float((eff >= 0.3).mean()) if eff.size else 0.0
+    staff = np.bincount(st.school[teach], minlength=live_school.size)
+    adopted = np.bincount(st.school[changed], minlength=live_school.size)
+    school_wide = float(((adopted >= 0.5 * np.maximum(staff, 1)) & live_school & (staff > 0)).sum()) / max(int(live_school.sum()), 1)
+    weak = float((changed & (st.quality < 0)).sum()) / max(int(changed.sum()), 1)
+    return (
+        model.week, model.week // sc.schedule.weeks_per_year, float(st.net_funding.mean()),
+        float(gain[teach].mean()) if teach.any() else 0.0,
+        float(changed.sum()) / n_t,
+        model.created / max(model.schools_at_start, 1),
+        reach, aware,
+        float(kinds[0]), float(kinds[1]), float(kinds[2]), float(kinds[3]), conflict, per_teacher,
+        mean_trust, cross_ties,
+        float(st.engagement[teach].mean()) if teach.any() else 0.0,
+        float((st.member & teach).sum()) / n_t,
+        active_share, sustain, pupil,
+        float(improved_t.sum()) / n_j, float(improved_m.sum()) / n_j,
+        pupil, float((teach & (st.deep_learned >= 1)).sum()) / n_t, leadership, school_wide, s2s, n2n,
+        weak, int(teach.sum()),
+    )
+
+
+def knowledge_reach(model) -> tuple[float, float, float, float]:
+    """Reach of local knowledge across schools, and the network-to-network share."""
+    st = model.state
+    S = st.slots
+    n_s = st.school_alive.size
+    n_net = st.net_alive.size
+    r, c = np.nonzero(st.know[:, :S] > 0)
+    ok = st.alive[r]
+    r, c = r[ok], c[ok]
+    level = st.know[r, c]
+    net_sizes = np.bincount(st.school_network[st.school_alive], minlength=n_net)
+
+    def spread(mask):
+        key = np.unique(st.school[r[mask]].astype(np.int64) * S + c[mask])
+        sch, col = key // S, key % S
+        net = st.school_network[sch]
+        holders = np.bincount(net * S + col, minlength=n_net * S).reshape(n_net, S)
+        origin = st.item_school[net, col] == sch
+        at_origin = np.bincount((net * S + col)[origin], minlength=n_net * S).reshape(n_net, S)
+        return holders, at_origin
+
+    deep_holders, deep_origin = spread(level >= DEEP)
+    any_holders, any_origin = spread(level >= 1)
+    in_use = (st.item_field >= 0) & (deep_holders > 0)
+    others = np.maximum(net_sizes - 1, 1)[:, None]
+    if not in_use.any():
+        return 0.0, 0.0, 0.0, 0.0
+    reach = ((deep_holders - deep_origin) / others)[in_use].mean()
+    aware_use = (st.item_field >= 0) & (any_holders > 0)
+    aware = ((any_holders - any_origin) / others)[aware_use].mean()
+    s2s = ((deep_holders - deep_origin) > 0)[in_use].mean()
+    n2n = (st.item_field == IMPORTED)[in_use].mean()
+    return float(reach), float(aware), float(s2s), float(n2n)
+
+
+def outcomes(model, table: np.ndarray) -> dict[str, float]:
+    """End-of-run measures from the weekly table (rows = weeks, COLUMNS order)."""
+    sc = model.scenario
+    col = {name: table[:, k] for k, name in enumerate(COLUMNS)}
+    out: dict[str, float] = {}
+    for name in OUTCOMES:
+        if name in col:
+            out[name] = float(col[name][-1])
+    wpy = sc.schedule.weeks_per_year
+    at_two = min(2 * wpy, table.shape[0]) - 1
+    out["improved_teaching_share"] = float(col["improved_teaching_share"][at_two])
+    out["improved_motivation_share"] = float(col["improved_motivation_share"][at_two])
+    counts = col["interactions_per_teacher"] * col["teachers"]
+    total = max(counts.sum(), 1e-12)
+    for name in FLOW:
+        if name == "interactions_per_teacher":
+            out[name] = float(col[name].mean())
+        else:
+            out[name] = float((col[name] * counts).sum() / total)
+    activity = col["interactions_per_teacher"]
+    end = model.funding_end
+    weeks = table.shape[0]
+    if 0 < end < weeks:
+        ref = activity[max(0, end - wpy):end].mean()
+    else:
+        ref = activity[:wpy].mean()
+    last = activity[-wpy:].mean()
+    out["sustainability"] = float(min(2.0, last / ref)) if ref > 0 else 0.0
+    dormant_week = weeks - end if end < weeks else 0
+    dormant = 0.0
+    if 0 <= end < weeks and ref > 0:
+        rolling = np.convolve(activity, np.ones(13) / 13, mode="full")[: weeks]
+        below = np.flatnonzero(rolling[end:] < 0.25 * ref)
+        if below.size:
+            dormant_week, dormant = int(below[0]), 1.0
+    out["weeks_to_dormant"] = float(dormant_week)
+    out["network_dormant"] = dormant
+    return out

@@ -1,0 +1,51 @@
+"""Little's four types of collaboration and the dissonance each interaction carries.
+
+Each interaction takes one of storytelling-and-scanning, aid-and-assistance,
+sharing or joint work (seed 000, "Collaboration", after Little 1990).  The
+deeper types need trust, norms that expect them, time and competence
+(joint work "rests on ... confidence in the others' competence"):
+
+    s = -1.5 + 2.0 trust + 3.0 depth_norm + 0.6 support + 0.5 min(time) + 0.5 mean(expertise) + N(0, 0.6)
+    type = storytelling if s < 0.9, aid if s < 1.5, sharing if s < 2.1, else joint work
+
+Dissonance grows with the focus's challenge, with how open the type is to
+examining practice (aid can dissuade analysis) and with the partners'
+difference in practice.  Dissonance beyond what the tie's trust can absorb is
+an unresolved conflict (seed 000: "moderate conflict and dissonance is
+essential for new learning ... robust and trusting relationships ... allow
+them to work together even when they have different orientations").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .partners import Interactions
+
+THRESHOLDS = np.array([0.9, 1.5, 2.1])
+OPENNESS = np.array([0.15, 0.25, 0.5, 1.0])  # how far each type examines practice
+
+
+def tolerance(trust: np.ndarray) -> np.ndarray:
+    """Dissonance a tie can absorb without breaking: grows with trust."""
+    return 0.15 + 0.6 * trust
+
+
+def classify(model, inter: Interactions) -> None:
+    """Give each interaction its type, dissonance and conflict flag (in place)."""
+    st, sc, rng = model.state, model.scenario, model.rng
+    i, j = inter.i, inter.j
+    trust = st.trust[i, inter.slot_i]
+    noise = rng.normal(0.0, 0.6, i.size)
+    spread = rng.uniform(0.5, 1.5, i.size)
+    if not sc.mechanisms.collaboration:
+        inter.kind = np.full(i.size, int(round(3 * sc.collaboration.depth)), dtype=np.int8)
+        inter.dissonance = np.full(i.size, 0.5 * sc.purpose.challenge)
+        inter.conflict = np.zeros(i.size, dtype=bool)
+        return
+    s = (-1.5 + 2.0 * trust + 3.0 * sc.collaboration.depth + 0.6 * sc.capacity.support
+         + 0.5 * np.minimum(st.time[i], st.time[j]) + 0.5 * (st.practice[i] + st.practice[j]) / 2 + noise)
+    inter.kind = np.searchsorted(THRESHOLDS, s, side="right").astype(np.int8)
+    gap = np.abs(st.practice[i] - st.practice[j])
+    inter.dissonance = sc.purpose.challenge * OPENNESS[inter.kind] * (0.6 + gap) * spread
+    inter.conflict = inter.dissonance > tolerance(trust)

@@ -1,0 +1,141 @@
+"""Timed events: funding changes, head teacher and broker departures, schools joining or leaving.
+
+Scenario files schedule them as ``[[events]]``; the trainer app calls the
+same functions on a running model.  An event that names no school picks one
+at random with the model's own generator, so a seed still fixes the run.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..state import ACTIVE, BROKERING, FUNCTIONS, LEFT, PRACTITIONER, PROFOUND
+from .turnover import replace
+
+
+def apply_scheduled(model) -> None:
+    """Apply the scenario's events that fall on this week."""
+    for event in model.scenario.events:
+        if event["week"] == model.week:
+            apply(model, event)
+
+
+def apply(model, event: dict) -> None:
+    kind = event["kind"]
+    if kind == "funding_change":
+        set_funding(model, event["level"], event.get("network"))
+    elif kind == "funding_cut":
+        set_funding(model, 0.0, event.get("network"))
+    elif kind == "head_leaves":
+        head_leaves(model, event.get("school"))
+    elif kind == "broker_leaves":
+        broker_leaves(model, event.get("school"))
+    elif kind == "school_joins":
+        school_joins(model, event.get("network", 0))
+    elif kind == "school_leaves":
+        school_leaves(model, event.get("school"))
+    model.event_log.append({"week": model.week, **event})
+
+
+def set_funding(model, level: float, network: int | None = None) -> None:
+    if network is None:
+        model.funding_override[:] = level
+    else:
+        model.funding_override[network] = level
+
+
+def _school(model, school: int | None) -> int | None:
+    st = model.state
+    live = np.flatnonzero(st.school_alive)
+    if school is None:
+        return int(model.rng.choice(live)) if live.size else None
+    return school if school < st.school_alive.size and st.school_alive[school] else None
+
+
+def head_leaves(model, school: int | None = None) -> None:
+    """The head of ``school`` leaves; a new head takes the post and its functions."""
+    s = _school(model, school)
+    if s is not None:
+        replace(model, np.array([model.state.school_head[s]]))
+
+
+def broker_leaves(model, school: int | None = None) -> None:
+    """A broker of ``school`` leaves (their cross-school ties go with them)."""
+    st = model.state
+    s = _school(model, school)
+    if s is None:
+        return
+    brokers = np.flatnonzero(st.alive & st.is_broker & (st.school == s))
+    if brokers.size:
+        replace(model, brokers[:1])
+
+
+def school_joins(model, network: int = 0) -> int:
+    """A new school joins ``network``; returns its index."""
+    st, sc, rng = model.state, model.scenario, model.rng
+    s = st.new_school_index()
+    model.grow_school_arrays()
+    size = sc.population.teachers_per_school
+    rows = st.free_rows(size)
+    model.grow_row_arrays()
+    st.school_alive[s] = True
+    st.school_network[s] = network
+    st.school_status[s] = ACTIVE
+    st.school_trust[s] = float(np.clip(rng.normal(sc.trust.initial, sc.trust.school_spread), 0.02, 1.0))
+    st.alive[rows] = True
+    st.school[rows] = s
+    st.network[rows] = network
+    st.is_head[rows] = False
+    st.is_broker[rows] = False
+    st.is_head[rows[0]] = True
+    st.is_broker[rows[1 : 1 + sc.population.brokers_per_school]] = True
+    st.school_head[s] = rows[0]
+    d = sc.leadership.distribution
+    others = rows[1:] if size > 1 else rows
+    st.holder[s] = np.where(rng.random(len(FUNCTIONS)) >= d, rows[0], rng.choice(others, len(FUNCTIONS)))
+    if sc.population.brokers_per_school and size > 1:
+        st.holder[s, BROKERING] = rows[1]
+    st.know[rows] = 0
+    replace(model, rows)
+    st.pioneer[rows] = False
+    st.member[rows] = True  # a joining school comes in as members
+    # Its craft knowledge enters the network's slots.
+    from .knowledge import allocate_slots
+    n_items = sc.knowledge.practitioner_items
+    slots = allocate_slots(model, np.full(n_items, network))
+    slots = slots[slots >= 0]
+    st.item_effect[network, slots] = rng.normal(sc.knowledge.craft_effect_mean, sc.knowledge.effect_sd, slots.size)
+    st.item_relevance[network, slots] = rng.random(slots.size)
+    st.item_perceived[network, slots] = model.perceive(st.item_effect[network, slots])
+    st.item_field[network, slots] = PRACTITIONER
+    st.item_school[network, slots] = s
+    st.item_network[network, slots] = network
+    st.know[rng.choice(rows, slots.size), slots] = PROFOUND
+    # Its broker meets the network: a few cross-school ties.
+    peers = np.flatnonzero(st.alive & (st.network == network) & (st.school != s))
+    if peers.size:
+        link = rows[1] if size > 1 else rows[0]
+        mates = rng.choice(peers, min(peers.size, 3), replace=False)
+        for m in mates:  # at most three ties, written one by one so none is dropped
+            st.add_ties(np.array([link]), np.array([m]), 0.8 * st.school_trust[s], model.week)
+    model.dirty[rows] = True
+    model.refresh_structure()
+    return s
+
+
+def school_leaves(model, school: int | None = None) -> None:
+    """``school`` leaves the network: its staff and their ties leave the model."""
+    st = model.state
+    s = _school(model, school)
+    if s is None:
+        return
+    rows = np.flatnonzero(st.alive & (st.school == s))
+    st.clear_rows(rows)
+    st.know[rows] = 0
+    st.alive[rows] = False
+    st.member[rows] = False
+    st.school_alive[s] = False
+    st.school_status[s] = LEFT
+    st.holder[s] = -1
+    model.remove_agents(rows)
+    model.refresh_structure()

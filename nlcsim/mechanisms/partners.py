@@ -1,0 +1,104 @@
+"""Partner choice inside and across schools.
+
+A member teacher starts an interaction this week with chance
+contact_rate x engagement x time (less in a dormant school).  The partner is
+drawn among the teacher's ties with weight
+trust x (0.25 + partner's visible expertise) x (0.3 + partner's engagement),
+and cross-school ties weighted by how well the school's brokering function is
+done (seed 000 "Relationships": awareness of others' expertise; seed 003:
+leadership as brokering; Spillane et al. 2015).  At network events members
+meet colleagues of other schools and new ties form (seed 001: launch events,
+joint staff days).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..state import ACTIVE, BROKERING, DORMANT
+
+
+@dataclass
+class Interactions:
+    """This week's interactions: initiator i, partner j and the tie's slots."""
+
+    i: np.ndarray
+    j: np.ndarray
+    slot_i: np.ndarray
+    slot_j: np.ndarray
+    at_event: np.ndarray
+    kind: np.ndarray = field(default=None)        # Little's type, 0-3
+    dissonance: np.ndarray = field(default=None)
+    conflict: np.ndarray = field(default=None)
+
+    @property
+    def size(self) -> int:
+        return int(self.i.size)
+
+    @classmethod
+    def empty(cls) -> "Interactions":
+        z = np.empty(0, dtype=np.int64)
+        return cls(z, z, z, z, np.empty(0, dtype=bool), np.empty(0, np.int8), np.empty(0), np.empty(0, bool))
+
+
+def status_factor(model) -> np.ndarray:
+    st = model.state
+    f = np.zeros(st.school_status.size)
+    f[st.school_status == ACTIVE] = 1.0
+    f[st.school_status == DORMANT] = 0.25
+    return f[np.maximum(st.school, 0)]
+
+
+def choose_partners(model) -> Interactions:
+    """Draw this week's interactions (one per initiating teacher, plus event meetings)."""
+    st, sc, rng = model.state, model.scenario, model.rng
+    can = st.alive & st.member
+    p = sc.collaboration.contact_rate * st.engagement * st.time * status_factor(model)
+    draws = rng.random(st.rows)
+    init = np.flatnonzero(can & (draws < p))
+    nb = st.nbr[init]
+    valid = nb >= 0
+    nbc = np.where(valid, nb, 0)
+    cross = st.school[nbc] != st.school[init][:, None]
+    broker = 0.5 + model.function_effect[st.school[init], BROKERING]
+    w = (valid & st.member[nbc] & st.alive[nbc]) * st.trust[init] \
+        * (0.25 + st.practice[nbc]) * (0.3 + st.engagement[nbc]) \
+        * np.where(cross, broker[:, None], 1.0)
+    cum = np.cumsum(w, axis=1)
+    total = cum[:, -1] if cum.shape[1] else np.zeros(init.size)
+    u = rng.random(init.size) * total
+    slot = np.minimum((cum <= u[:, None]).sum(axis=1), st.degree - 1)
+    ok = total > 0
+    i, slot = init[ok], slot[ok]
+    j = st.nbr[i, slot].astype(np.int64)
+    inter = Interactions(i.astype(np.int64), j, slot.astype(np.int64), st.rev[i, slot].astype(np.int64),
+                         np.zeros(i.size, dtype=bool))
+    return _with_events(model, inter)
+
+
+def _with_events(model, inter: Interactions) -> Interactions:
+    """Add meetings at network events: attendees paired across schools; ties form."""
+    st, rng = model.state, model.rng
+    holding = model.events_this_week
+    if not holding.any():
+        return inter
+    cand = st.alive & st.member & holding[np.maximum(st.network, 0)] & (status_factor(model) > 0.5)
+    att = np.flatnonzero(cand & (rng.random(st.rows) < 0.8 * st.engagement))
+    if att.size < 2:
+        return inter
+    order = np.lexsort((rng.random(att.size), st.network[att]))
+    att = att[order]
+    a, b = att[0:-1:2], att[1::2]
+    ok = (st.network[a] == st.network[b]) & (st.school[a] != st.school[b])
+    a, b = a[ok], b[ok]
+    new_trust = 0.8 * (st.school_trust[st.school[a]] + st.school_trust[st.school[b]]) / 2
+    st.add_ties(a, b, new_trust, model.week)
+    slot = st.tie_slot(a, b)
+    ok = slot >= 0
+    a, b, slot = a[ok], b[ok], slot[ok]
+    return Interactions(np.concatenate([inter.i, a]), np.concatenate([inter.j, b]),
+                        np.concatenate([inter.slot_i, slot]),
+                        np.concatenate([inter.slot_j, st.rev[a, slot].astype(np.int64)]),
+                        np.concatenate([inter.at_event, np.ones(a.size, dtype=bool)]))

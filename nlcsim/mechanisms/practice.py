@@ -1,0 +1,64 @@
+"""Practice change: classroom practice moves toward what a teacher knows deeply.
+
+A teacher's target practice rises with the focus-relevant knowledge they hold
+deeply or profoundly (shallow knowledge counts for nothing, seed 004):
+
+    strength = sum over items of w(depth) x relevance,  w = (0, 0, 1, 1.6)
+    target   = 1 - (1 - base) x exp(-0.35 x strength)
+
+Practice moves toward the target at a rate that grows with capacity building
+and support and with time (seed 000 "Building capacity and support"; Frank
+et al. 2011: time to experiment).  The quality of enacted practice is the
+relevance- and depth-weighted mean true effect of what is held deeply: it is
+what pupils feel.
+
+Influence (Friedkin-Johnsen; Frank's network-effects model): practice is also
+pulled toward the practice of trusted colleagues with whom a teacher has
+recently shared or done joint work.  Storytelling and aid ties carry no
+influence, so a shallow interaction never changes practice.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+DEPTH_WEIGHT = np.array([0.0, 0.0, 1.0, 1.6])
+TIE_INFLUENCE = np.array([0.0, 0.0, 0.5, 1.0])  # by the tie's last type of collaboration
+RECENT = 13  # weeks: a term
+
+
+def refresh_targets(model, rows: np.ndarray) -> None:
+    """Recompute target practice and enacted quality for rows whose knowledge changed."""
+    st = model.state
+    if rows.size == 0:
+        return
+    w = DEPTH_WEIGHT[st.know[rows]]
+    rel = st.item_columns(rows, st.item_relevance, st.pub_relevance)
+    eff = st.item_columns(rows, st.item_effect, st.pub_effect)
+    wr = w * rel
+    strength = wr.sum(axis=1)
+    st.target[rows] = 1.0 - (1.0 - st.base[rows]) * np.exp(-0.35 * strength)
+    st.quality[rows] = np.where(strength > 0, (wr * eff).sum(axis=1) / np.maximum(strength, 1e-12), 0.0)
+
+
+def enact(model) -> None:
+    """Move practice toward its target (slowly downward if knowledge was lost)."""
+    st, sc = model.state, model.scenario
+    rate = 0.03 * (0.5 + sc.capacity.support) * (0.4 + 0.6 * st.time)
+    gap = st.target - st.practice
+    step = np.where(gap > 0, rate * gap, 0.2 * rate * gap)
+    st.practice[:] = np.clip(st.practice + np.where(st.alive, step, 0.0), 0.0, 1.0)
+
+
+def influence(model) -> None:
+    """Friedkin-Johnsen pull toward trusted colleagues' practice over recent deep ties."""
+    st = model.state
+    nb = st.nbr
+    valid = (nb >= 0) & (st.last_type >= 2) & (model.week - st.last_used <= RECENT)
+    if not valid.any():
+        return
+    w = np.where(valid, st.trust * TIE_INFLUENCE[np.maximum(st.last_type, 0)], 0.0)
+    total = w.sum(axis=1)
+    mean = (w * st.practice[np.maximum(nb, 0)]).sum(axis=1) / np.maximum(total, 1e-12)
+    alpha = model.influence_weight * st.engagement * (total > 0) * st.alive
+    st.practice[:] = np.clip(st.practice + alpha * (mean - st.practice), 0.0, 1.0)

@@ -1,0 +1,49 @@
+"""Trust and tie dynamics (seed 000 "Relationships"; seed 001; MODEL-BRIEF).
+
+* Successful joint work builds trust: trust += build_rate x (1 - trust);
+  sharing builds half as much, aid and storytelling a quarter.
+* An unresolved conflict erodes it: trust -= erosion_rate x trust.
+* A tie not used this week decays toward its floor: trust -= decay_rate x
+  (trust - floor); the floor is the school's trust culture for colleagues in
+  the same school (they keep meeting) and zero across schools (Joshi, Redding
+  and Cannata 2021: hub-school ties rarely outlast the funded network).
+* A tie whose trust falls below 0.03 is gone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .partners import Interactions
+
+BUILD_BY_TYPE = np.array([0.25, 0.25, 0.5, 1.0])
+MIN_TRUST = 0.03
+
+
+def record_use(model, inter: Interactions) -> None:
+    """Mark the ties used this week and the type of collaboration on them."""
+    st = model.state
+    for rows, slots in ((inter.i, inter.slot_i), (inter.j, inter.slot_j)):
+        st.last_used[rows, slots] = model.week
+        st.last_type[rows, slots] = inter.kind
+
+
+def update_trust(model, inter: Interactions) -> None:
+    st, sc = model.state, model.scenario
+    if inter.size:
+        i, si, j, sj = inter.i, inter.slot_i, inter.j, inter.slot_j
+        t = st.trust[i, si]
+        delta = np.where(inter.conflict, -sc.trust.erosion_rate * t,
+                         sc.trust.build_rate * BUILD_BY_TYPE[inter.kind] * (1 - t))
+        np.add.at(st.trust, (i, si), delta)
+        np.add.at(st.trust, (j, sj), delta)
+        st.trust[i, si] = np.clip(st.trust[i, si], 0.0, 1.0)
+        st.trust[j, sj] = np.clip(st.trust[j, sj], 0.0, 1.0)
+    record_use(model, inter)
+    decay = (st.nbr >= 0) & (st.last_used < model.week)
+    nbc = np.maximum(st.nbr, 0)
+    same = st.school[nbc] == st.school[:, None]
+    floor = np.where(same, st.school_trust[np.maximum(st.school, 0)][:, None], 0.0)
+    st.trust[:] = np.where(decay, st.trust - sc.trust.decay_rate * (st.trust - np.minimum(floor, st.trust)), st.trust)
+    r, s = np.nonzero((st.nbr >= 0) & (st.trust < MIN_TRUST))
+    st.remove_ties(r, s)

@@ -1,0 +1,90 @@
+"""Turnover and onboarding: teachers and heads leave; newcomers are drawn in or not.
+
+Each week a teacher leaves with chance 1 - (1 - teacher_rate)^(1/weeks_per_year)
+(NFER: 9.8-13.2% of full-time teachers left their school each year,
+2001-2006); heads likewise with ``turnover.head_rate``.  A leaver's ties,
+knowledge and practice go with them; the post is filled at once by a
+newcomer in the same row.  A head's replacement inherits the head's
+leadership functions and seats but not their engagement or ties.
+
+Newcomers are drawn into the network's work with chance
+inclusive x (0.3 + 0.7 onboarding effect), and get colleague ties in
+proportion to how well onboarding is done (seed 003: networks "decline when
+only the pioneers experience the meaning of the network"; seed 001:
+successful networks "cohere around inclusion").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..state import ONBOARDING
+
+
+def leave_chance(rate: float, weeks_per_year: int) -> float:
+    return 1.0 - (1.0 - rate) ** (1.0 / weeks_per_year)
+
+
+def draw_in(model) -> None:
+    """Non-members are invited into the network's work (inclusive membership).
+
+    Weekly chance: 0.02 x inclusive x the school's onboarding effect.  With
+    ``membership.inclusive`` = 0 only the founders ever take part.
+    """
+    st, sc = model.state, model.scenario
+    s = np.maximum(st.school, 0)
+    p = 0.02 * sc.membership.inclusive * model.function_effect[s, ONBOARDING]
+    draws = model.rng.random(st.rows)
+    st.member |= st.alive & (draws < p)
+
+
+def turnover(model) -> None:
+    st, sc, rng = model.state, model.scenario, model.rng
+    wpy = sc.schedule.weeks_per_year
+    p = np.where(st.is_head, leave_chance(sc.turnover.head_rate, wpy), leave_chance(sc.turnover.teacher_rate, wpy))
+    draws = rng.random(st.rows)
+    leavers = np.flatnonzero(st.alive & (draws < p))
+    replace(model, leavers)
+
+
+def replace(model, rows: np.ndarray) -> None:
+    """The teachers in ``rows`` leave; newcomers take their posts (same rows)."""
+    st, sc, rng = model.state, model.scenario, model.rng
+    if rows.size == 0:
+        return
+    st.clear_rows(rows)
+    st.know[rows] = 0
+    n = rows.size
+    school = st.school[rows]
+    onboard = model.function_effect[school, ONBOARDING]
+    base = rng.beta(2.0, 6.0, n)
+    st.base[rows] = base
+    st.prior[rows] = base
+    st.practice[rows] = base
+    st.target[rows] = base
+    st.quality[rows] = 0.0
+    e0 = np.clip(rng.normal(0.4, 0.1, n), 0.05, 1.0)
+    st.engagement[rows] = e0
+    st.engagement0[rows] = e0
+    st.value[rows] = 0.0
+    st.joined[rows] = model.week
+    st.deep_learned[rows] = 0
+    st.pioneer[rows] = False
+    st.is_leader[rows] = False
+    drawn_in = rng.random(n) < sc.membership.inclusive * (0.3 + 0.7 * onboard)
+    st.member[rows] = drawn_in | st.is_head[rows]
+    onboarding_ties(model, rows, onboard)
+    model.replace_agents(rows)
+
+
+def onboarding_ties(model, rows: np.ndarray, onboard: np.ndarray) -> None:
+    """Give newcomers ties to colleagues in their school, in rounds of one tie each."""
+    st, sc, rng = model.state, model.scenario, model.rng
+    k = np.rint(sc.population.within_school_degree * (0.3 + 0.7 * sc.membership.inclusive * onboard)).astype(int)
+    trust = 0.8 * st.school_trust[st.school[rows]]
+    for r in range(int(k.max(initial=0))):  # rounds (a handful), each vectorised over newcomers
+        who = rows[k > r]
+        if who.size == 0:
+            break
+        mate = model.random_member_of(st.school[who], members_only=False)
+        st.add_ties(who, mate, trust[k > r], model.week)

@@ -1,0 +1,287 @@
+"""NLCModel: a Networked Learning Community, one step per school week.
+
+>>> from nlcsim import NLCModel, Scenario
+>>> model = NLCModel(Scenario.load("baseline"), seed=1)
+>>> for _ in range(5):
+...     model.step()
+>>> model.week
+5
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from . import measures
+from .agents import Leader, Network, School, Teacher
+from .mechanisms import collaboration, engagement, events, funding, knowledge, leadership, partners, practice, pupils, trust, turnover
+from .mechanisms.partners import Interactions
+from .population import build
+from .scenario import Scenario
+from .state import ENQUIRY_LEAD, FUNCTIONS
+
+INFLUENCE_WEIGHT = 0.05  # weekly pull toward trusted colleagues' practice (Friedkin-Johnsen)
+FORGET_EVERY = 13  # weeks between clearing items nobody holds
+
+
+def seed_sequence(seed) -> np.random.SeedSequence:
+    """An int, a SeedSequence or None (fresh entropy) -> SeedSequence."""
+    if isinstance(seed, np.random.SeedSequence):
+        return seed
+    return np.random.SeedSequence(seed)
+
+
+class NLCModel(mesa.Model):
+    """The model.  ``step()`` runs one school week; the phases are listed in order."""
+
+    def __init__(self, scenario: Scenario | str = "baseline", seed=None):
+        self.seed_sequence = seed_sequence(seed)
+        super().__init__(rng=np.random.default_rng(self.seed_sequence))
+        self.scenario = scenario if isinstance(scenario, Scenario) else Scenario.load(scenario)
+        sc = self.scenario
+        self.week = 0
+        self.state, info = build(sc, self.rng)
+        st = self.state
+        self.funding_end = sc.funding_end_week if sc.mechanisms.funding else 10**9
+        self.funding_override = np.full(st.net_alive.size, np.nan)
+        self.influence_weight = INFLUENCE_WEIGHT
+        self.created = 0
+        self.schools_at_start = info["n_schools"]
+        self.activity: list[float] = []
+        self.funded_activity_sum = 0.0
+        self.funded_weeks = 0
+        self.event_log: list[dict] = []
+        self._rows: list[list] = []
+        self.week_value = np.zeros(st.rows)
+        self.dirty = np.zeros(st.rows, dtype=bool)
+        self.events_this_week = np.zeros(st.net_alive.size, dtype=bool)
+        self.interactions = Interactions.empty()
+
+        st.item_perceived[:] = np.where(st.item_field >= 0, self.perceive(st.item_effect), 0.0)
+        st.pub_perceived[:] = self.perceive(st.pub_effect)
+
+        self.networks = [Network(self, k) for k in range(st.net_alive.size)]
+        self.schools = [School(self, k) for k in range(info["n_schools"])]
+        self._agents_by_row = np.empty(st.rows, dtype=object)
+        self.refresh_structure()
+        self.schools_ever = int(st.school_alive.sum())
+        rows = np.flatnonzero(st.alive)
+        for r in rows:  # creating the Mesa agent objects, once
+            self._agents_by_row[r] = self._agent_class(r)(self, r)
+        self._sync_caches()
+        funding.fund(self)
+        leadership.effectiveness(self)
+        self._update_enquiry()
+        practice.refresh_targets(self, rows)
+        st.practice[rows] = st.target[rows]
+        st.prior[rows] = st.target[rows]
+        engagement.school_states(self)
+        self.pupil_start = pupils.enacted_effect(self)
+        st.pupil_history[:] = self.pupil_start
+
+    # -- the week -----------------------------------------------------------
+    def step(self) -> None:
+        """One school week, phase by phase (docs/ODD.md, "Process overview")."""
+        sc, m = self.scenario, self.scenario.mechanisms
+        self.week_value[:] = 0.0
+        if m.funding:
+            funding.fund(self)
+        if m.events:
+            events.apply_scheduled(self)
+        leadership.effectiveness(self)
+        self._update_enquiry()
+        self.events_this_week = funding.network_events(self) if m.funding else np.zeros(self.state.net_alive.size, bool)
+        inter = partners.choose_partners(self) if m.partners else Interactions.empty()
+        collaboration.classify(self, inter)
+        if m.knowledge:
+            self.weights = knowledge.item_weights(self)
+            knowledge.exchange(self, inter)
+            knowledge.co_construct(self, inter)
+        if m.enquiry:
+            self.weights = knowledge.item_weights(self)
+            knowledge.enquire(self)
+        self._refresh_dirty()
+        if m.practice:
+            practice.enact(self)
+        if m.influence:
+            practice.influence(self)
+        if m.trust:
+            trust.update_trust(self, inter)
+        else:
+            trust.record_use(self, inter)
+        if m.engagement:
+            engagement.update_engagement(self)
+        else:
+            engagement.school_states(self)
+        if m.leadership:
+            leadership.refill(self)
+            self._sync_agent_classes()
+        if m.turnover:
+            turnover.turnover(self)
+            turnover.draw_in(self)
+        if m.knowledge and self.week % FORGET_EVERY == FORGET_EVERY - 1:
+            knowledge.forget(self)
+        self._refresh_dirty()
+        if m.pupils:
+            pupils.update_pupils(self)
+        self.interactions = inter
+        self._rows.append(measures.record(self, inter))
+        self.week += 1
+
+    # -- results ----------------------------------------------------------------
+    @property
+    def table(self) -> np.ndarray:
+        return np.array(self._rows, dtype=float).reshape(len(self._rows), len(measures.COLUMNS))
+
+    @property
+    def timeseries(self) -> pd.DataFrame:
+        df = pd.DataFrame(self.table, columns=list(measures.COLUMNS))
+        for c in ("week", "year", "teachers"):
+            df[c] = df[c].astype(int)
+        return df
+
+    def outcomes(self) -> dict[str, float]:
+        return measures.outcomes(self, self.table)
+
+    # -- agents as views ------------------------------------------------------------
+    @property
+    def teachers(self) -> list[Teacher]:
+        """Every teacher agent (leaders included), in row order."""
+        return list(self._agents_by_row[np.flatnonzero(self.state.alive)])
+
+    def agent_of_row(self, row: int) -> Teacher:
+        return self._agents_by_row[row]
+
+    def _agent_class(self, row: int) -> type:
+        st = self.state
+        lead = st.is_head[row] or st.is_broker[row] or st.is_leader[row]
+        return Leader if lead else Teacher
+
+    def replace_agents(self, rows: np.ndarray) -> None:
+        """Leavers' agents are removed and newcomers' agents created (bookkeeping only)."""
+        self._grow_agent_index()
+        for r in rows:
+            old = self._agents_by_row[r]
+            if old is not None:
+                old.remove()
+            self._agents_by_row[r] = self._agent_class(r)(self, r)
+
+    def remove_agents(self, rows: np.ndarray) -> None:
+        for r in rows:
+            old = self._agents_by_row[r]
+            if old is not None:
+                old.remove()
+            self._agents_by_row[r] = None
+
+    def _sync_agent_classes(self) -> None:
+        """A teacher who takes up a leadership function becomes a Leader (same unique_id)."""
+        st = self.state
+        lead = (st.is_head | st.is_broker | st.is_leader) & st.alive
+        changed = np.flatnonzero(lead != self._is_leader_obj)
+        for r in changed:  # promotions and hand-overs: a few a term
+            old = self._agents_by_row[r]
+            if old is None:
+                continue
+            new = self._agent_class(r)(self, r)
+            old.remove()
+            new.unique_id = old.unique_id
+            self._agents_by_row[r] = new
+        self._is_leader_obj = lead.copy()
+
+    def _grow_agent_index(self) -> None:
+        n = self.state.rows
+        if self._agents_by_row.size < n:
+            extra = np.empty(n - self._agents_by_row.size, dtype=object)
+            self._agents_by_row = np.concatenate([self._agents_by_row, extra])
+        self.grow_row_arrays()
+
+    # -- structure helpers used by mechanisms ------------------------------------------
+    def refresh_structure(self) -> None:
+        """Index of alive rows by school (for drawing random colleagues)."""
+        st = self.state
+        rows = np.flatnonzero(st.alive)
+        order = np.argsort(st.school[rows], kind="stable")
+        self._by_school = rows[order]
+        n_s = st.school_alive.size
+        counts = np.bincount(st.school[rows], minlength=n_s)
+        self._school_start = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        self._school_count = counts
+        nets = st.school_network
+        live = np.flatnonzero(st.school_alive)
+        self._schools_by_net = live[np.argsort(nets[live], kind="stable")]
+        ncount = np.bincount(nets[live], minlength=st.net_alive.size)
+        self._net_start = np.concatenate([[0], np.cumsum(ncount)[:-1]])
+        self._net_count = ncount
+        self.schools_ever = max(getattr(self, "schools_ever", 0), int(st.school_alive.sum()))
+        used = int(np.flatnonzero(st.school_network >= 0).max(initial=-1)) + 1
+        while len(self.schools) < used:
+            self.schools.append(School(self, len(self.schools)))
+
+    def random_member_of(self, schools: np.ndarray, members_only: bool = True) -> np.ndarray:
+        """A random colleague in each given school (-1 where the draw is not eligible)."""
+        st = self.state
+        count = self._school_count[schools]
+        pos = self._school_start[schools] + (self.rng.random(schools.size) * np.maximum(count, 1)).astype(np.int64)
+        row = self._by_school[np.minimum(pos, max(self._by_school.size - 1, 0))] if self._by_school.size else np.full(schools.size, -1)
+        ok = (count > 0) & st.alive[np.maximum(row, 0)]
+        if members_only:
+            ok &= st.member[row] & ~st.is_head[row]
+        return np.where(ok, row, -1)
+
+    def random_school_of(self, networks: np.ndarray) -> np.ndarray:
+        count = self._net_count[networks]
+        pos = self._net_start[networks] + (self.rng.random(networks.size) * np.maximum(count, 1)).astype(np.int64)
+        return self._schools_by_net[np.minimum(pos, self._schools_by_net.size - 1)]
+
+    def perceive(self, true_effect: np.ndarray) -> np.ndarray:
+        return knowledge.perceive(self, true_effect)
+
+    def _update_enquiry(self) -> None:
+        lead = self.function_effect[:, ENQUIRY_LEAD]
+        self.enquiry_of_school = self.scenario.enquiry.level * (0.5 + 0.5 * lead)
+
+    def _refresh_dirty(self) -> None:
+        rows = np.flatnonzero(self.dirty & self.state.alive)
+        practice.refresh_targets(self, rows)
+        self.dirty[:] = False
+
+    def _sync_caches(self) -> None:
+        st = self.state
+        self._is_leader_obj = (st.is_head | st.is_broker | st.is_leader) & st.alive
+
+    def grow_row_arrays(self) -> None:
+        n = self.state.rows
+        if self.week_value.size < n:
+            self.week_value = np.concatenate([self.week_value, np.zeros(n - self.week_value.size)])
+            self.dirty = np.concatenate([self.dirty, np.zeros(n - self.dirty.size, bool)])
+            self._is_leader_obj = np.concatenate([self._is_leader_obj, np.zeros(n - self._is_leader_obj.size, bool)])
+        if self._agents_by_row.size < n:
+            self._agents_by_row = np.concatenate([self._agents_by_row, np.empty(n - self._agents_by_row.size, dtype=object)])
+
+    def grow_school_arrays(self) -> None:
+        n = self.state.school_alive.size
+        pad = n - self.function_effect.shape[0]
+        if pad > 0:
+            self.function_effect = np.vstack([self.function_effect, np.zeros((pad, len(FUNCTIONS)))])
+            self.ownership = np.concatenate([self.ownership, np.zeros(pad)])
+            self.pupil_start = np.concatenate([self.pupil_start, np.zeros(pad)])
+            self.enquiry_of_school = np.concatenate([self.enquiry_of_school, np.zeros(pad)])
+
+    # -- actions for trainers and events ---------------------------------------------
+    def cut_funding(self, network: int | None = None) -> None:
+        """Funding stops now (all networks, or one)."""
+        events.apply(self, {"week": self.week, "kind": "funding_cut", **({} if network is None else {"network": network})})
+
+    def head_leaves(self, school: int | None = None) -> None:
+        events.apply(self, {"week": self.week, "kind": "head_leaves", **({} if school is None else {"school": school})})
+
+    def broker_leaves(self, school: int | None = None) -> None:
+        events.apply(self, {"week": self.week, "kind": "broker_leaves", **({} if school is None else {"school": school})})
+
+    def school_joins(self, network: int = 0) -> None:
+        events.apply(self, {"week": self.week, "kind": "school_joins", "network": network})
+
+    def school_leaves(self, school: int | None = None) -> None:
+        events.apply(self, {"week": self.week, "kind": "school_leaves", **({} if school is None else {"school": school})})

@@ -1,0 +1,1 @@
+"""Reporting: plots, validation and comparison reports built on run results."""

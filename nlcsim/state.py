@@ -1,0 +1,230 @@
+"""The model's state: plain NumPy arrays, one row per teacher slot.
+
+Every mechanism reads and writes these arrays; the Mesa agents in
+:mod:`nlcsim.agents` are thin views over them.  Rows are reused: a teacher who
+leaves frees a row and the replacement takes it, so arrays keep their shape.
+
+Ties are stored in fixed-width adjacency slots (``nbr``) with the reverse slot
+(``rev``) so that both ends of an undirected tie can be updated together:
+``nbr[i, a] == j`` and ``nbr[j, rev[i, a]] == i``.  Trust lives on both ends
+and is always kept equal.
+
+Knowledge is a teacher x item matrix of depth levels (0 none, 1 shallow,
+2 deep, 3 profound; seed 004, "Learning with each other").  The first
+``slots`` columns are items local to the teacher's network (practitioner and
+co-constructed knowledge, and knowledge imported from other networks); the
+remaining columns are public knowledge shared by everyone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Little's four types of collaboration (seed 000, "Collaboration").
+STORYTELLING, AID, SHARING, JOINT_WORK = 0, 1, 2, 3
+COLLABORATION_TYPES = ("storytelling", "aid", "sharing", "joint_work")
+
+# Learning depth (seed 004, "Learning with each other").
+NONE, SHALLOW, DEEP, PROFOUND = 0, 1, 2, 3
+
+# Fields of knowledge (seed 004): where an item came from.
+PRACTITIONER, PUBLIC, CO_CONSTRUCTED, IMPORTED = 0, 1, 2, 3
+
+# School membership states (MODEL-BRIEF, School).
+ACTIVE, DORMANT, LEFT = 0, 1, 2
+
+# Leadership functions held in each school (seed 000 "Leadership";
+# seed 003 "Leadership as cross-cultural brokering"; seed 001 inclusion).
+ENQUIRY_LEAD, BROKERING, ONBOARDING, FACILITATION = 0, 1, 2, 3
+FUNCTIONS = ("enquiry_lead", "brokering", "onboarding", "facilitation")
+
+# Per-teacher fields: name -> (dtype, fill value).  grow() uses this list.
+TEACHER_FIELDS: dict[str, tuple[type, object]] = {
+    "alive": (bool, False),
+    "school": (np.int32, -1),
+    "network": (np.int32, -1),
+    "member": (bool, False),
+    "pioneer": (bool, False),
+    "is_head": (bool, False),
+    "is_broker": (bool, False),
+    "is_leader": (bool, False),
+    "base": (np.float64, 0.0),        # practice before any network knowledge
+    "prior": (np.float64, 0.0),       # practice on joining, craft knowledge included
+    "practice": (np.float64, 0.0),    # enacted practice in the network's focus, 0-1
+    "target": (np.float64, 0.0),      # practice that deep knowledge supports, 0-1
+    "quality": (np.float64, 0.0),     # mean true effect of deeply held knowledge
+    "engagement": (np.float64, 0.0),  # 0-1
+    "engagement0": (np.float64, 0.0),
+    "value": (np.float64, 0.0),       # perceived value of recent collaboration (EMA)
+    "time": (np.float64, 0.0),        # time for collaboration this week, 0-1
+    "joined": (np.int32, 0),          # week the teacher joined the school
+    "deep_learned": (np.int32, 0),    # items learned to depth >= deep in the network
+    "last_active": (np.int32, -10_000),
+}
+
+
+class State:
+    """All arrays of one model run.  Shapes are fixed except when grown."""
+
+    def __init__(self, rows: int, degree: int, slots: int, public: int,
+                 schools: int, networks: int, lag: int):
+        self.degree = degree
+        self.slots = slots
+        self.public = public
+        for name, (dtype, fill) in TEACHER_FIELDS.items():
+            setattr(self, name, np.full(rows, fill, dtype=dtype))
+        self.nbr = np.full((rows, degree), -1, dtype=np.int32)
+        self.rev = np.zeros((rows, degree), dtype=np.int16)
+        self.trust = np.zeros((rows, degree), dtype=np.float64)
+        self.last_used = np.full((rows, degree), -10_000, dtype=np.int32)
+        self.last_type = np.full((rows, degree), -1, dtype=np.int8)
+        self.know = np.zeros((rows, slots + public), dtype=np.int8)
+
+        # Items local to each network (practitioner, co-constructed, imported).
+        self.item_effect = np.zeros((networks, slots))
+        self.item_relevance = np.zeros((networks, slots))
+        self.item_perceived = np.zeros((networks, slots))
+        self.item_field = np.full((networks, slots), -1, dtype=np.int8)
+        self.item_school = np.full((networks, slots), -1, dtype=np.int32)
+        self.item_network = np.full((networks, slots), -1, dtype=np.int32)
+        self.item_created = np.zeros((networks, slots), dtype=np.int32)
+        # Public knowledge: one pool for everyone.
+        self.pub_effect = np.zeros(public)
+        self.pub_relevance = np.zeros(public)
+        self.pub_perceived = np.zeros(public)
+
+        # Schools.
+        self.school_alive = np.zeros(schools, dtype=bool)
+        self.school_network = np.full(schools, -1, dtype=np.int32)
+        self.school_status = np.full(schools, LEFT, dtype=np.int8)
+        self.school_trust = np.zeros(schools)
+        self.school_head = np.full(schools, -1, dtype=np.int32)
+        self.school_engagement = np.zeros(schools)
+        self.school_commitment = np.zeros(schools)
+        self.holder = np.full((schools, len(FUNCTIONS)), -1, dtype=np.int32)
+        self.pupil_history = np.zeros((lag + 1, schools))
+        self.pupil = np.zeros(schools)
+
+        # Networks.
+        self.net_alive = np.zeros(networks, dtype=bool)
+        self.net_funding = np.zeros(networks)
+        self.coleaders = np.full((networks, 0), -1, dtype=np.int32)
+
+    # -- sizes ------------------------------------------------------------
+    @property
+    def rows(self) -> int:
+        return self.alive.shape[0]
+
+    def free_rows(self, n: int) -> np.ndarray:
+        """n unused rows, growing the arrays if needed."""
+        free = np.flatnonzero(~self.alive)
+        if free.size < n:
+            self.grow_rows(max(n - free.size, self.rows // 2))
+            free = np.flatnonzero(~self.alive)
+        return free[:n]
+
+    def grow_rows(self, extra: int) -> None:
+        for name, (dtype, fill) in TEACHER_FIELDS.items():
+            old = getattr(self, name)
+            setattr(self, name, np.concatenate([old, np.full(extra, fill, dtype=dtype)]))
+        self.nbr = np.vstack([self.nbr, np.full((extra, self.degree), -1, dtype=np.int32)])
+        self.rev = np.vstack([self.rev, np.zeros((extra, self.degree), dtype=np.int16)])
+        self.trust = np.vstack([self.trust, np.zeros((extra, self.degree))])
+        self.last_used = np.vstack([self.last_used, np.full((extra, self.degree), -10_000, dtype=np.int32)])
+        self.last_type = np.vstack([self.last_type, np.full((extra, self.degree), -1, dtype=np.int8)])
+        self.know = np.vstack([self.know, np.zeros((extra, self.know.shape[1]), dtype=np.int8)])
+
+    def new_school_index(self) -> int:
+        free = np.flatnonzero(self.school_network < 0)
+        if free.size:
+            return int(free[0])
+        n = self.school_alive.shape[0]
+        extra = max(4, n // 2)
+        self.school_alive = np.concatenate([self.school_alive, np.zeros(extra, bool)])
+        self.school_network = np.concatenate([self.school_network, np.full(extra, -1, np.int32)])
+        self.school_status = np.concatenate([self.school_status, np.full(extra, LEFT, np.int8)])
+        for name in ("school_trust", "school_engagement", "school_commitment", "pupil"):
+            setattr(self, name, np.concatenate([getattr(self, name), np.zeros(extra)]))
+        self.school_head = np.concatenate([self.school_head, np.full(extra, -1, np.int32)])
+        self.holder = np.vstack([self.holder, np.full((extra, len(FUNCTIONS)), -1, np.int32)])
+        self.pupil_history = np.hstack([self.pupil_history, np.zeros((self.pupil_history.shape[0], extra))])
+        return n
+
+    # -- item lookups -----------------------------------------------------
+    def item_columns(self, rows: np.ndarray, table: np.ndarray, public: np.ndarray) -> np.ndarray:
+        """Per-row view of an item attribute: local slots of each row's network, then public."""
+        local = table[self.network[rows]]
+        return np.concatenate([local, np.broadcast_to(public, (rows.size, public.size))], axis=1)
+
+    # -- ties -------------------------------------------------------------
+    def tie_slot(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Slot of the tie a-b in a's row, or -1 where there is none."""
+        hit = self.nbr[a] == b[:, None]
+        slot = hit.argmax(axis=1)
+        return np.where(hit.any(axis=1), slot, -1)
+
+    def add_ties(self, a: np.ndarray, b: np.ndarray, trust: np.ndarray, week: int) -> int:
+        """Add undirected ties a-b with the given trust; returns how many were added.
+
+        Pairs that already exist, self-pairs, pairs whose ends already appear
+        earlier in this batch, and ends with no free slot are dropped, so a
+        batch is applied in one vectorised write.
+        """
+        a = np.asarray(a, dtype=np.int64)
+        b = np.asarray(b, dtype=np.int64)
+        trust = np.broadcast_to(np.asarray(trust, dtype=np.float64), a.shape)
+        if a.size == 0:
+            return 0
+        keep = a != b
+        ends = np.concatenate([a, b])
+        _, first = np.unique(ends, return_index=True)
+        once = np.zeros(ends.size, dtype=bool)
+        once[first] = True
+        counts = np.bincount(ends, minlength=self.rows)
+        keep &= once[: a.size] & once[a.size:] & (counts[a] == 1) & (counts[b] == 1)
+        keep &= self.tie_slot(a, b) < 0
+        free_a = self.nbr[a] < 0
+        free_b = self.nbr[b] < 0
+        keep &= free_a.any(axis=1) & free_b.any(axis=1)
+        a, b, trust = a[keep], b[keep], trust[keep]
+        if a.size == 0:
+            return 0
+        sa = free_a[keep].argmax(axis=1)
+        sb = free_b[keep].argmax(axis=1)
+        self.nbr[a, sa] = b
+        self.nbr[b, sb] = a
+        self.rev[a, sa] = sb
+        self.rev[b, sb] = sa
+        self.trust[a, sa] = trust
+        self.trust[b, sb] = trust
+        self.last_used[a, sa] = week
+        self.last_used[b, sb] = week
+        self.last_type[a, sa] = -1
+        self.last_type[b, sb] = -1
+        return int(a.size)
+
+    def remove_ties(self, rows: np.ndarray, slots: np.ndarray) -> None:
+        """Remove the ties at (rows, slots) from both ends."""
+        if rows.size == 0:
+            return
+        other = self.nbr[rows, slots]
+        ok = other >= 0
+        rows, slots, other = rows[ok], slots[ok], other[ok]
+        oslot = self.rev[rows, slots]
+        for r, s in ((rows, slots), (other, oslot)):
+            self.nbr[r, s] = -1
+            self.trust[r, s] = 0.0
+            self.last_type[r, s] = -1
+
+    def clear_rows(self, rows: np.ndarray) -> None:
+        """Remove every tie of these rows (a leaver's ties are gone)."""
+        if rows.size == 0:
+            return
+        r, s = np.nonzero(self.nbr[rows] >= 0)
+        self.remove_ties(rows[r], s)
+
+    def set_trust(self, rows: np.ndarray, slots: np.ndarray, values: np.ndarray) -> None:
+        """Write trust on both ends of the ties at (rows, slots)."""
+        other = self.nbr[rows, slots]
+        self.trust[rows, slots] = values
+        self.trust[other, self.rev[rows, slots]] = values

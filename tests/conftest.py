@@ -1,0 +1,23 @@
+import os
+from pathlib import Path
+
+import pytest
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
+def small():
+    """A small, fast scenario: 4 schools of 10 teachers for 2 years."""
+    from nlcsim import Scenario
+
+    return Scenario.load("baseline", overrides={
+        "population.schools_per_network": 4, "population.teachers_per_school": 10,
+        "schedule.years": 2, "funding.years": 1.0,
+    })
