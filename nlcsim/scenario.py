@@ -29,7 +29,6 @@ from typing import Any, Iterable, Mapping
 import tomli_w
 
 PRESET_DIR = Path(__file__).resolve().parent.parent / "scenarios"
-_PACKAGED_PRESETS = Path(__file__).resolve().parent / "presets"
 
 
 @dataclass(frozen=True)
@@ -225,11 +224,8 @@ def resolve_path(name_or_path: str | Path) -> Path:
     p = Path(name_or_path)
     if p.suffix == ".toml" or p.exists() or len(p.parts) > 1:
         return p
-    for folder in (PRESET_DIR, _PACKAGED_PRESETS):
-        candidate = folder / f"{name_or_path}.toml"
-        if candidate.exists():
-            return candidate
-    return p
+    candidate = PRESET_DIR / f"{name_or_path}.toml"
+    return candidate if candidate.exists() else p
 
 
 class Scenario:
@@ -470,13 +466,7 @@ def _check_consistency(values: dict, events: list[dict], problems: list[str]) ->
 
 
 def preset_names() -> list[str]:
-    seen = []
-    for folder in (PRESET_DIR, _PACKAGED_PRESETS):
-        if folder.is_dir():
-            for p in sorted(folder.glob("*.toml")):
-                if p.stem not in seen:
-                    seen.append(p.stem)
-    return seen
+    return sorted(p.stem for p in PRESET_DIR.glob("*.toml")) if PRESET_DIR.is_dir() else []
 
 
 def presets() -> dict[str, str]:
