@@ -86,10 +86,10 @@ class NLCModel(mesa.Model):
         """One school week, phase by phase (docs/ODD.md, "Process overview")."""
         sc, m = self.scenario, self.scenario.mechanisms
         self.week_value[:] = 0.0
-        if m.funding:
-            funding.fund(self)
         if m.events:
             events.apply_scheduled(self)
+        if m.funding:
+            funding.fund(self)
         leadership.effectiveness(self)
         self._update_enquiry()
         self.events_this_week = funding.network_events(self) if m.funding else np.zeros(self.state.net_alive.size, bool)

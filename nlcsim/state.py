@@ -173,6 +173,8 @@ class State:
         a = np.asarray(a, dtype=np.int64)
         b = np.asarray(b, dtype=np.int64)
         trust = np.broadcast_to(np.asarray(trust, dtype=np.float64), a.shape)
+        ok = (a >= 0) & (b >= 0)
+        a, b, trust = a[ok], b[ok], trust[ok]
         if a.size == 0:
             return 0
         keep = a != b

@@ -96,6 +96,7 @@ def school_joins(model, network: int = 0) -> int:
     if sc.population.brokers_per_school and size > 1:
         st.holder[s, BROKERING] = rows[1]
     st.know[rows] = 0
+    model.refresh_structure()
     replace(model, rows)
     st.pioneer[rows] = False
     st.member[rows] = True  # a joining school comes in as members

@@ -1,0 +1,73 @@
+"""Property-based: over random valid scenarios every state variable stays in range, no NaN appears."""
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from nlcsim import NLCModel, Scenario
+from nlcsim.scenario import EVENT_KINDS, MECHANISMS, PARAMS
+
+# Small populations keep each example fast; every other key ranges over its whole allowed range.
+SIZE_LIMITS = {
+    "population.networks": (1, 3), "population.schools_per_network": (1, 6),
+    "population.teachers_per_school": (2, 12), "schedule.years": (1, 1), "schedule.weeks_per_year": (4, 20),
+    "knowledge.public_items": (0, 30), "knowledge.slots": (8, 64), "pupils.lag_weeks": (0, 20),
+    "population.network_size_spread": (0.0, 1.0), "population.school_size_spread": (0.0, 1.0),
+}
+
+
+def value_for(param):
+    low, high = SIZE_LIMITS.get(param.name, (param.low, param.high))
+    if param.kind is int:
+        return st.integers(int(low), int(high))
+    return st.floats(float(low), float(high), allow_nan=False)
+
+
+@st.composite
+def scenarios(draw):
+    values = {p.name: draw(value_for(p)) for p in PARAMS}
+    values.update({f"mechanisms.{m}": draw(st.booleans()) for m in MECHANISMS})
+    weeks = values["schedule.years"] * values["schedule.weeks_per_year"]
+    events = []
+    for _ in range(draw(st.integers(0, 4))):
+        kind = draw(st.sampled_from(sorted(EVENT_KINDS)))
+        ev = {"week": draw(st.integers(0, weeks - 1)), "kind": kind}
+        if kind == "funding_change":
+            ev["level"] = draw(st.floats(0, 10))
+        if kind == "school_joins":
+            ev["network"] = draw(st.integers(0, values["population.networks"] - 1))
+        events.append(ev)
+    return Scenario.from_dict({"events": events}, overrides=values)
+
+
+def check_state(model):
+    s = model.state
+    live = s.alive
+    for name in ("practice", "target", "prior", "base", "engagement", "time"):
+        arr = getattr(s, name)
+        assert np.isfinite(arr).all(), name
+        assert ((arr[live] >= 0) & (arr[live] <= 1)).all(), name
+    assert np.isfinite(s.quality).all() and np.isfinite(s.value).all()
+    assert np.isfinite(s.trust).all() and (s.trust >= 0).all() and (s.trust <= 1).all()
+    assert ((s.know >= 0) & (s.know <= 3)).all()
+    # ties are symmetric with equal trust at both ends, and only between live teachers
+    r, a = np.nonzero(s.nbr >= 0)
+    j = s.nbr[r, a]
+    assert s.alive[r].all() and s.alive[j].all()
+    assert (s.nbr[j, s.rev[r, a]] == r).all()
+    np.testing.assert_array_equal(s.trust[r, a], s.trust[j, s.rev[r, a]])
+    assert np.isfinite(s.pupil).all()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenario=scenarios(), seed=st.integers(0, 2**32 - 1))
+def test_state_stays_in_range_and_finite(scenario, seed):
+    model = NLCModel(scenario, seed=seed)
+    check_state(model)
+    for _ in range(scenario.weeks):
+        model.step()
+    check_state(model)
+    table = model.table
+    assert np.isfinite(table).all()
+    out = model.outcomes()
+    assert all(np.isfinite(v) for v in out.values())
