@@ -7,7 +7,7 @@ install:
 
 test:
 	bash tests/setup.sh
-	$(PYTHON) -m pytest tests nlcsim
+	$(PYTHON) -m pytest tests nlcsim README.md
 
 run: install
 	nlcsim run

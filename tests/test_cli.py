@@ -1,0 +1,61 @@
+"""The command line as a new user meets it."""
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+
+from nlcsim.cli import main
+
+
+def test_run_prints_mean_and_ci_per_outcome(capsys):
+    code = main(["run", "--reps", "3", "--seed", "2", "--set", "schedule.years=1",
+                 "--set", "population.schools_per_network=3", "--set", "population.teachers_per_school=8"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "baseline, 3 replicate(s), seed 2" in out
+    assert "practice_change" in out and "95% CI" in out and " to " in out
+
+
+def test_run_writes_results_with_seeds_scenario_and_version(tmp_path):
+    out = tmp_path / "res"
+    code = main(["run", "high_trust", "--reps", "2", "--seed", "9", "--out", str(out),
+                 "--set", "schedule.years=1", "--set", "population.schools_per_network=3"])
+    assert code == 0
+    for name in ("timeseries.csv", "outcomes.csv", "scenario.toml", "run.json", "main_series.png"):
+        assert (out / name).stat().st_size > 0, name
+    meta = json.loads((out / "run.json").read_text())
+    assert meta["seed"] == 9 and meta["replicates"] == 2 and meta["version"]
+    assert meta["replicate_seeds"] == [{"entropy": 9, "spawn_key": [0]}, {"entropy": 9, "spawn_key": [1]}]
+    outcomes = pd.read_csv(out / "outcomes.csv")
+    assert len(outcomes) == 2 and "practice_change" in outcomes
+    ts = pd.read_csv(out / "timeseries.csv")
+    assert len(ts) == 2 * 39
+    assert "initial = 0.8" in (out / "scenario.toml").read_text()
+
+
+def test_a_replicate_can_be_rerun_alone_from_its_recorded_seed(tmp_path):
+    import nlcsim
+    from nlcsim.run import seed_from_record
+
+    out = tmp_path / "res"
+    main(["run", "--reps", "2", "--seed", "4", "--out", str(out), "--set", "schedule.years=1",
+          "--set", "population.schools_per_network=3"])
+    meta = json.loads((out / "run.json").read_text())
+    again = nlcsim.run(nlcsim.Scenario.load(out / "scenario.toml"), seed=seed_from_record(meta["replicate_seeds"][1]))
+    table = pd.read_csv(out / "outcomes.csv", float_precision="round_trip")
+    assert again.outcomes["practice_change"] == table.loc[1, "practice_change"]
+
+
+def test_scenarios_lists_presets_with_stories(capsys):
+    assert main(["scenarios"]) == 0
+    out = capsys.readouterr().out
+    assert "baseline" in out and "england" in out and "pioneers" in out
+
+
+def test_console_script_reports_errors_without_traceback():
+    proc = subprocess.run([sys.executable, "-m", "nlcsim.cli", "run", "--set", "trust.initial=2"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and "trust.initial = 2" in proc.stderr
