@@ -1,0 +1,248 @@
+"""Performance of nlcsim, side by side in one run.
+
+    python benchmarks/run.py            # the full report (a few minutes)
+    python benchmarks/run.py --quick    # fewer repeats, England scaling over one year
+
+Reports, for the baseline with every mechanism on:
+
+1. time per agent-step of the full model against Mesa's own per-agent network
+   model ``mesa.examples.basic.virus_on_network`` at the same number of agents
+   and mean degree;
+2. time per step of the full model against the array floor, one bare
+   ``scipy.sparse`` diffusion step over the same teacher graph;
+3. the ``england`` preset: wall time and peak memory of one run, set-up and
+   steps apart, at 1x, 2x and 4x the population (each in its own process, so
+   that peak memory is that run's alone);
+4. where a step's time goes, phase by phase.
+
+Writes benchmarks/results/performance.md and performance.json, with the
+machine's description, the seed and the package version.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import timing  # noqa: E402  (a sibling module: benchmarks/ is a folder of scripts)
+from nlcsim import NLCModel, Scenario  # noqa: E402
+
+RESULTS = HERE / "results"
+SEED = 1
+SCALES = (1, 2, 4)
+TARGETS = {
+    "vs_virus_on_network": 20.0,      # at least this many times faster per agent-step
+    "vs_sparse_floor": 10.0,          # at most this many times the floor per step
+    "england_wall_s": 10.0,
+    "england_peak_gib": 2.0,
+    "baseline_run_s": 0.1,
+}
+
+
+# -- England in a fresh process ------------------------------------------------------
+def england_child(scale: int, weeks: int | None) -> dict:
+    """One England run at ``scale`` x the networks; peak memory of this process."""
+    base_rss = timing.peak_rss_bytes()
+    sc = Scenario.load("england")
+    sc = Scenario.load(sc, overrides={"population.networks": sc.population.networks * scale})
+    weeks = sc.weeks if weeks is None else weeks
+    start = time.perf_counter()
+    model = NLCModel(sc, seed=SEED)
+    built = time.perf_counter()
+    setup_rss = timing.peak_rss_bytes()
+    for _ in range(weeks):
+        model.step()
+    done = time.perf_counter()
+    return {
+        "scale": scale, "networks": sc.population.networks, "schools": int(model.state.school_alive.sum()),
+        "teachers": int(model.state.alive.sum()), "weeks": weeks,
+        "setup_s": built - start, "steps_s": done - built, "wall_s": done - start,
+        "import_peak_mib": base_rss / 2**20, "setup_peak_mib": setup_rss / 2**20,
+        "peak_mib": timing.peak_rss_bytes() / 2**20,
+    }
+
+
+def england_scaling(weeks: int | None) -> list[dict]:
+    rows = []
+    for scale in SCALES:
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--child-england", str(scale)]
+        if weeks is not None:
+            cmd += ["--weeks", str(weeks)]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+        rows.append(json.loads(out.strip().splitlines()[-1]))
+        print(f"  england x{scale}: {rows[-1]['wall_s']:.1f} s, peak {rows[-1]['peak_mib']:.0f} MiB", flush=True)
+    one = rows[0]
+    for r in rows:
+        r["wall_vs_1x"] = r["wall_s"] / one["wall_s"]
+        r["memory_vs_1x"] = (r["peak_mib"] - r["import_peak_mib"]) / max(one["peak_mib"] - one["import_peak_mib"], 1e-9)
+    return rows
+
+
+# -- the comparisons ---------------------------------------------------------------------
+def versus_virus(repeats: int) -> list[dict]:
+    """Per agent-step time against virus_on_network at the baseline's size and at ten networks."""
+    rows = []
+    for label, overrides in (("baseline (1 network)", {}),
+                             ("10 networks", {"population.networks": 10})):
+        sc = Scenario.load("baseline", overrides=overrides)
+        ours = timing.time_run(sc, seed=SEED, repeats=repeats)
+        theirs = timing.time_virus_on_network(ours["teachers"], ours["mean_degree"], steps=100, seed=SEED,
+                                              repeats=repeats)
+        rows.append({"population": label, "agents": ours["teachers"], "mean_degree": ours["mean_degree"],
+                     "nlcsim_agent_step_us": ours["agent_step_us"],
+                     "virus_agent_step_us": theirs["agent_step_us"],
+                     "speedup": theirs["agent_step_us"] / ours["agent_step_us"]})
+        print(f"  vs virus_on_network, {label}: {rows[-1]['speedup']:.1f}x", flush=True)
+    return rows
+
+
+def versus_floor(repeats: int, england_weeks: int) -> list[dict]:
+    """Per step time against one bare sparse diffusion step over the same graph."""
+    rows = []
+    for label, name, weeks in (("baseline (1 network)", "baseline", None), ("england", "england", england_weeks)):
+        sc = Scenario.load(name)
+        ours = timing.time_run(sc, seed=SEED, weeks=weeks, repeats=repeats if name == "baseline" else 1)
+        floor = timing.sparse_floor(NLCModel(sc, seed=SEED))
+        rows.append({"population": label, "teachers": ours["teachers"], "edges": floor["edges"],
+                     "model_step_ms": ours["step_ms"], "floor_step_ms": floor["step_ms"],
+                     "ratio": ours["step_ms"] / floor["step_ms"], "weeks_timed": ours["weeks"]})
+        print(f"  vs sparse floor, {label}: {rows[-1]['ratio']:.0f}x", flush=True)
+    return rows
+
+
+def baseline_runs(repeats: int) -> dict:
+    sc = Scenario.load("baseline")
+    got = timing.time_run(sc, seed=SEED, repeats=repeats)
+    got["replicates_1000_on_2_cores_s"] = got["total_s"] * 1000 / 2
+    print(f"  one baseline run: {got['total_s']:.3f} s", flush=True)
+    return got
+
+
+def phases(name: str, weeks: int | None) -> dict:
+    got = timing.phase_times(Scenario.load(name), seed=SEED, weeks=weeks)
+    got["scenario"] = name
+    return got
+
+
+# -- the report ------------------------------------------------------------------------------
+def markdown(res: dict) -> str:
+    m, t = res["machine"], TARGETS
+    lines = [
+        "# nlcsim performance",
+        "",
+        f"Measured {res['when']} with `python benchmarks/run.py{' --quick' if res['quick'] else ''}` "
+        f"(seed {res['seed']}, nlcsim {m['nlcsim']}, commit {m['commit']}); every mechanism on.",
+        "",
+        f"Machine: {m['cpu']}, {m['usable_cores']} usable cores ({m['logical_cores']} logical), "
+        f"{m['ram_gib']} GiB RAM, {m['os']}; Python {m['python']}, NumPy {m['numpy']}, SciPy {m['scipy']}, "
+        f"Mesa {m['mesa']}. Load average at the start: "
+        f"{', '.join(f'{x:.1f}' for x in m['load_average'] or [])}. Wall-clock times, best of the repeats.",
+        "",
+        "## Summary against the targets",
+        "",
+        "| measure | measured | target |",
+        "| --- | --- | --- |",
+    ]
+    v = min(r["speedup"] for r in res["virus_on_network"])
+    f = {r["population"]: r["ratio"] for r in res["sparse_floor"]}
+    e = res["england"][0]
+    b = res["baseline_run"]
+    lines += [
+        f"| per agent-step, times faster than virus_on_network (smallest of the sizes) | {v:.0f}x | >= {t['vs_virus_on_network']:.0f}x |",
+        *[f"| step time / bare sparse diffusion step, {k} | {x:.0f}x | <= {t['vs_sparse_floor']:.0f}x |" for k, x in f.items()],
+        f"| england preset, one run ({e['weeks']} weeks), wall | {e['wall_s']:.1f} s | <= {t['england_wall_s']:.0f} s |",
+        f"| england preset, one run, peak memory | {e['peak_mib'] / 1024:.2f} GiB | <= {t['england_peak_gib']:.0f} GiB |",
+        f"| one baseline run (11 schools, {b['weeks']} weeks) | {b['total_s']:.3f} s | <= {t['baseline_run_s']} s |",
+        f"| 1,000 baseline replicates on 2 cores (estimate) | {b['replicates_1000_on_2_cores_s']:.0f} s | about a minute |",
+        "",
+        "## 1. Against Mesa's per-agent network model",
+        "",
+        "`mesa.examples.basic.virus_on_network` (its default parameters and a one-node outbreak) with as many "
+        "agents as the model has teachers and the same mean degree; steps only, set-up apart.",
+        "",
+        "| population | agents | mean degree | nlcsim per agent-step | virus_on_network per agent-step | nlcsim faster by |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in res["virus_on_network"]:
+        lines.append(f"| {r['population']} | {r['agents']} | {r['mean_degree']:.1f} | {r['nlcsim_agent_step_us']:.2f} us "
+                     f"| {r['virus_agent_step_us']:.2f} us | {r['speedup']:.1f}x |")
+    lines += [
+        "",
+        "## 2. Against the array floor",
+        "",
+        "The floor is one bare diffusion step over the same teacher graph (CSR built from `state.nbr`, trust as "
+        "weights): a `scipy.sparse` matrix-vector product and one elementwise update.",
+        "",
+        "| population | teachers | tie entries | model step | floor step | ratio |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in res["sparse_floor"]:
+        lines.append(f"| {r['population']} | {r['teachers']} | {r['edges']} | {r['model_step_ms']:.3f} ms "
+                     f"| {r['floor_step_ms']:.4f} ms | {r['ratio']:.0f}x |")
+    lines += [
+        "",
+        "## 3. England at 1x, 2x and 4x the population",
+        "",
+        "One run of the `england` preset with `population.networks` multiplied, each in a fresh process "
+        "(peak resident memory of that process; the interpreter with its imports alone is the 'imports' column).",
+        "",
+        "| scale | networks | schools | teachers | weeks | set-up | steps | wall | wall vs 1x | imports | peak after set-up | peak | memory above imports vs 1x |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in res["england"]:
+        lines.append(f"| {r['scale']}x | {r['networks']} | {r['schools']} | {r['teachers']} | {r['weeks']} "
+                     f"| {r['setup_s']:.2f} s | {r['steps_s']:.2f} s | {r['wall_s']:.2f} s | {r['wall_vs_1x']:.2f} "
+                     f"| {r['import_peak_mib']:.0f} MiB | {r['setup_peak_mib']:.0f} MiB | {r['peak_mib']:.0f} MiB "
+                     f"| {r['memory_vs_1x']:.2f} |")
+    for ph in res["phases"]:
+        lines += [
+            "",
+            f"## 4. Where the time goes: {ph['scenario']} ({ph['weeks']} weeks, {ph['steps_s']:.2f} s of steps)",
+            "",
+            "Every call `NLCModel.step` makes, timed exclusively (a phase called inside another counts once).",
+            "",
+            "| phase | calls | ms per step | share |",
+            "| --- | ---: | ---: | ---: |",
+        ]
+        for p in ph["phases"]:
+            lines.append(f"| {p['phase']} | {p['calls']} | {p['ms_per_step']:.3f} | {100 * p['share']:.1f}% |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="fewer repeats; England scaling over one school year")
+    ap.add_argument("--out", type=Path, default=RESULTS, help="folder for performance.md and performance.json")
+    ap.add_argument("--child-england", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--weeks", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child_england:
+        print(json.dumps(england_child(args.child_england, args.weeks)))
+        return 0
+
+    repeats = 2 if args.quick else 5
+    res = {"when": time.strftime("%Y-%m-%d %H:%M"), "quick": args.quick, "seed": SEED,
+           "machine": timing.machine(), "targets": TARGETS}
+    print("measuring (see benchmarks/results/ when done) ...", flush=True)
+    res["baseline_run"] = baseline_runs(repeats)
+    res["virus_on_network"] = versus_virus(repeats)
+    res["sparse_floor"] = versus_floor(repeats, england_weeks=39 if args.quick else None)
+    res["england"] = england_scaling(39 if args.quick else None)
+    res["phases"] = [phases("baseline", None), phases("england", 39)]
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "performance.json").write_text(json.dumps(res, indent=2) + "\n")
+    (args.out / "performance.md").write_text(markdown(res))
+    print(markdown(res))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,269 @@
+"""Measurements behind the performance report (``python benchmarks/run.py``).
+
+Each function measures one thing and returns plain numbers:
+
+* :func:`time_run` - set-up and stepping time of the full model (every
+  mechanism on, as the scenario says);
+* :func:`time_virus_on_network` - Mesa's own per-agent network model,
+  ``mesa.examples.basic.virus_on_network``, at a given size and mean degree;
+* :func:`sparse_floor` - the array floor: one diffusion step (a
+  ``scipy.sparse`` matrix-vector product and an elementwise update) over the
+  model's own teacher graph;
+* :func:`phase_times` - where a step's time goes, phase by phase: every call
+  that ``NLCModel.step`` makes to a mechanism or to the measurements is timed.
+
+Timings are wall-clock (``time.perf_counter``); where a figure is repeated,
+the best repeat is kept, because on a shared machine the noise only ever adds.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import importlib.metadata
+import inspect
+import os
+import platform
+import subprocess
+import sys
+import textwrap
+import time
+from collections import defaultdict
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import scipy.sparse as sparse
+
+import nlcsim
+from nlcsim import NLCModel, Scenario
+from nlcsim import model as model_module
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+# -- the machine ---------------------------------------------------------------
+def machine() -> dict:
+    """CPU model, cores, memory and the versions that matter for speed."""
+    cpu = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    ram = None
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                ram = int(line.split()[1]) * 1024
+    try:
+        import psutil
+        physical = psutil.cpu_count(logical=False)
+        ram = ram or psutil.virtual_memory().total
+    except ImportError:
+        physical = None
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True).stdout.strip() or None
+    return {
+        "cpu": cpu,
+        "logical_cores": os.cpu_count(),
+        "physical_cores": physical,
+        "usable_cores": usable,
+        "ram_gib": round(ram / 2**30, 1) if ram else None,
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": importlib.metadata.version("scipy"),
+        "mesa": importlib.metadata.version("mesa"),
+        "nlcsim": nlcsim.__version__,
+        "commit": commit,
+        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+    }
+
+
+# -- the full model ------------------------------------------------------------------
+def mean_degree(model: NLCModel) -> float:
+    """Mean number of ties per teacher alive."""
+    st = model.state
+    return float((st.nbr[st.alive] >= 0).sum()) / max(int(st.alive.sum()), 1)
+
+
+def time_run(scenario: Scenario, seed: int = 1, weeks: int | None = None, repeats: int = 1) -> dict:
+    """Set-up and stepping time of one run (the best of ``repeats``)."""
+    weeks = scenario.weeks if weeks is None else weeks
+    best = None
+    for r in range(repeats):
+        start = time.perf_counter()
+        model = NLCModel(scenario, seed=seed + r)
+        built = time.perf_counter()
+        teachers, degree = int(model.state.alive.sum()), mean_degree(model)
+        for _ in range(weeks):
+            model.step()
+        done = time.perf_counter()
+        got = {"setup_s": built - start, "steps_s": done - built, "total_s": done - start,
+               "weeks": weeks, "teachers": teachers, "mean_degree": degree}
+        if best is None or got["total_s"] < best["total_s"]:
+            best = got
+    best["step_ms"] = 1e3 * best["steps_s"] / weeks
+    best["agent_step_us"] = 1e6 * best["steps_s"] / (weeks * best["teachers"])
+    return best
+
+
+# -- Mesa's per-agent network model -----------------------------------------------------
+def time_virus_on_network(agents: int, degree: float, steps: int = 50, seed: int = 1, repeats: int = 3) -> dict:
+    """Mesa's ``virus_on_network`` at the same size and mean degree (its other defaults).
+
+    Only its steps are timed (its Erdos-Renyi set-up is quadratic in the
+    number of nodes).  The initial outbreak is the model's default, one
+    node, the cheapest case for it: an agent that is not infected only
+    checks its state.
+    """
+    from mesa.examples.basic.virus_on_network.model import VirusOnNetwork
+
+    best = None
+    for r in range(repeats):
+        model = VirusOnNetwork(num_nodes=agents, avg_node_degree=degree, seed=seed + r)
+        start = time.perf_counter()
+        for _ in range(steps):
+            model.step()
+        seconds = time.perf_counter() - start
+        best = seconds if best is None else min(best, seconds)
+    return {"agents": agents, "mean_degree": degree, "steps": steps, "steps_s": best,
+            "step_ms": 1e3 * best / steps, "agent_step_us": 1e6 * best / (steps * agents)}
+
+
+# -- the array floor ---------------------------------------------------------------------
+def teacher_graph(model: NLCModel) -> sparse.csr_matrix:
+    """The teacher graph as a CSR matrix with trust as weights (from ``state.nbr``)."""
+    st = model.state
+    rows, slots = np.nonzero(st.nbr >= 0)
+    cols = st.nbr[rows, slots]
+    return sparse.csr_matrix((st.trust[rows, slots], (rows, cols)), shape=(st.rows, st.rows))
+
+
+def sparse_floor(model: NLCModel, min_seconds: float = 0.5, repeats: int = 3) -> dict:
+    """Time of one bare diffusion step over the model's graph.
+
+    practice <- practice + 0.05 x (trust-weighted mean of neighbours' practice - practice):
+    one sparse matrix-vector product and one elementwise update.
+    """
+    graph = teacher_graph(model)
+    inverse_strength = 1.0 / np.maximum(np.asarray(graph.sum(axis=1)).ravel(), 1e-12)
+    practice = model.state.practice.copy()
+
+    def step() -> None:
+        pulled = graph @ practice
+        practice[:] += 0.05 * (pulled * inverse_strength - practice)
+
+    start = time.perf_counter()
+    n = 0
+    while time.perf_counter() - start < 0.05:
+        step()
+        n += 1
+    best = None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        loops = max(1, int(n * min_seconds / 0.05 / repeats))
+        for _ in range(loops):
+            step()
+        per = (time.perf_counter() - start) / loops
+        best = per if best is None else min(best, per)
+    return {"nodes": int(model.state.alive.sum()), "edges": int(graph.nnz), "step_ms": 1e3 * best}
+
+
+# -- phase by phase ----------------------------------------------------------------------------
+def step_calls() -> list[tuple[object, str]]:
+    """The calls ``NLCModel.step`` makes: (module or class, function name), in source order.
+
+    Read from the source of ``step`` so that the list follows the model as it
+    changes: ``module.function(...)`` for the mechanism and measurement
+    modules, ``self._method(...)`` for the model's own bookkeeping.
+    """
+    tree = ast.parse(textwrap.dedent(inspect.getsource(NLCModel.step)))
+    calls, seen = [], set()
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)):
+            continue
+        owner, name = node.func.value.id, node.func.attr
+        if owner == "self" and callable(getattr(NLCModel, name, None)):
+            target = NLCModel
+        else:
+            target = getattr(model_module, owner, None)
+            if not (isinstance(target, ModuleType) and target.__name__.startswith("nlcsim")):
+                continue
+        if (target, name) not in seen:
+            seen.add((target, name))
+            calls.append((node.lineno, target, name))
+    return [(t, n) for _, t, n in sorted(calls, key=lambda c: c[0])]
+
+
+def phase_name(target: object, name: str) -> str:
+    if target is NLCModel:
+        return f"model.{name}"
+    return f"{target.__name__.removeprefix('nlcsim.').removeprefix('mechanisms.')}.{name}"
+
+
+@contextlib.contextmanager
+def timed_phases():
+    """Wrap every call of ``step`` in a timer; yields {phase: [seconds, calls]}.
+
+    Times are exclusive: a timed phase called inside another counts only once.
+    """
+    totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0])
+    stack: list[float] = []  # time spent in nested timed phases, per open phase
+    originals = []
+
+    def wrap(label, func):
+        def timed(*args, **kwargs):
+            stack.append(0.0)
+            start = time.perf_counter()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                spent = time.perf_counter() - start
+                nested = stack.pop()
+                totals[label][0] += spent - nested
+                totals[label][1] += 1
+                if stack:
+                    stack[-1] += spent
+        return timed
+
+    for target, name in step_calls():
+        originals.append((target, name, target.__dict__.get(name)))
+        setattr(target, name, wrap(phase_name(target, name), getattr(target, name)))
+    try:
+        yield totals
+    finally:
+        for target, name, original in reversed(originals):
+            if original is None:
+                delattr(target, name)
+            else:
+                setattr(target, name, original)
+
+
+def phase_times(scenario: Scenario, seed: int = 1, weeks: int | None = None) -> dict:
+    """Seconds per phase over one run's steps, with the untimed rest of ``step``."""
+    weeks = scenario.weeks if weeks is None else weeks
+    model = NLCModel(scenario, seed=seed)
+    with timed_phases() as totals:
+        start = time.perf_counter()
+        for _ in range(weeks):
+            model.step()
+        total = time.perf_counter() - start
+    phases = [{"phase": k, "calls": int(v[1]), "seconds": v[0]} for k, v in totals.items()]
+    phases.sort(key=lambda p: -p["seconds"])
+    rest = total - sum(p["seconds"] for p in phases)
+    phases.append({"phase": "rest of step (Mesa step wrapper, branching)", "calls": weeks, "seconds": max(rest, 0.0)})
+    for p in phases:
+        p["share"] = p["seconds"] / total
+        p["ms_per_step"] = 1e3 * p["seconds"] / weeks
+    return {"weeks": weeks, "steps_s": total, "phases": phases}
+
+
+def peak_rss_bytes() -> int:
+    """Peak resident set size of this process so far."""
+    import resource
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024

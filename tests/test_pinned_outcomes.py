@@ -1,0 +1,42 @@
+"""The model's results do not change unnoticed.
+
+The pins in tests/data/pinned_outcomes.json are written by
+``python benchmarks/pin_outcomes.py``.  A failure here means the model now
+computes something else for the same scenario and seed.  If that is a
+deliberate model change, regenerate the pins with that script and commit
+them with the change; if it came from an optimisation, the optimisation is
+wrong.
+"""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+PINS = json.loads((REPO / "tests" / "data" / "pinned_outcomes.json").read_text())
+
+
+def _pin_script():
+    spec = importlib.util.spec_from_file_location("pin_outcomes", REPO / "benchmarks" / "pin_outcomes.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+pin_outcomes = _pin_script()
+
+
+def test_every_pinned_case_is_still_pinned():
+    assert [{"scenario": c["scenario"], "seed": c["seed"]} for c in PINS["cases"]] == list(pin_outcomes.CASES)
+
+
+@pytest.mark.parametrize("pinned", PINS["cases"], ids=lambda c: f"{Path(c['scenario']).stem}-seed{c['seed']}")
+def test_a_pinned_run_gives_the_same_outcomes(pinned):
+    now = pin_outcomes.fingerprint({"scenario": pinned["scenario"], "seed": pinned["seed"]})
+    assert now["weeks"] == pinned["weeks"]
+    assert now["final"] == pinned["final"], (
+        "final outcomes changed; after a deliberate model change run `python benchmarks/pin_outcomes.py`")
+    assert now["timeseries_sha256"] == pinned["timeseries_sha256"], (
+        "the weekly time series changed; after a deliberate model change run `python benchmarks/pin_outcomes.py`")
