@@ -53,12 +53,23 @@ def enact(model) -> None:
 def influence(model) -> None:
     """Friedkin-Johnsen pull toward trusted colleagues' practice over recent deep ties."""
     st = model.state
-    nb = st.nbr
-    valid = (nb >= 0) & (st.last_type >= 2) & (model.week - st.last_used <= RECENT)
+    # Only the rows with a recent deep tie are pulled; the sums keep the slot layout.
+    r, s = np.divmod(np.flatnonzero(st.last_type.reshape(-1) >= 2), st.degree)
+    nb = st.nbr[r, s]
+    valid = (nb >= 0) & (model.week - st.last_used[r, s] <= RECENT)
     if not valid.any():
         return
-    w = np.where(valid, st.trust * TIE_INFLUENCE[np.maximum(st.last_type, 0)], 0.0)
-    total = w.sum(axis=1)
-    mean = (w * st.practice[np.maximum(nb, 0)]).sum(axis=1) / np.maximum(total, 1e-12)
+    r, s, nb = r[valid], s[valid], nb[valid]
+    new_row = np.diff(r, prepend=-1) > 0
+    rows = r[new_row]
+    at = np.cumsum(new_row) - 1  # position of each tie's row in ``rows``
+    w = np.zeros((rows.size, st.degree))
+    w[at, s] = st.trust[r, s] * TIE_INFLUENCE[st.last_type[r, s]]
+    pulled = np.zeros_like(w)
+    pulled[at, s] = w[at, s] * st.practice[nb]
+    total = np.zeros(st.rows)
+    mean = np.zeros(st.rows)
+    total[rows] = w.sum(axis=1)
+    mean[rows] = pulled.sum(axis=1) / np.maximum(total[rows], 1e-12)
     alpha = model.influence_weight * st.engagement * (total > 0) * st.alive
     st.practice[:] = np.clip(st.practice + alpha * (mean - st.practice), 0.0, 1.0)

@@ -40,10 +40,13 @@ def update_trust(model, inter: Interactions) -> None:
         st.trust[i, si] = np.clip(st.trust[i, si], 0.0, 1.0)
         st.trust[j, sj] = np.clip(st.trust[j, sj], 0.0, 1.0)
     record_use(model, inter)
-    decay = (st.nbr >= 0) & (st.last_used < model.week)
-    nbc = np.maximum(st.nbr, 0)
-    same = st.school[nbc] == st.school[:, None]
-    floor = np.where(same, st.school_trust[np.maximum(st.school, 0)][:, None], 0.0)
-    st.trust[:] = np.where(decay, st.trust - sc.trust.decay_rate * (st.trust - np.minimum(floor, st.trust)), st.trust)
-    r, s = np.nonzero((st.nbr >= 0) & (st.trust < MIN_TRUST))
-    st.remove_ties(r, s)
+    # Work on the tie ends only (a few of the slots), in row order.
+    r, s = np.divmod(np.flatnonzero(st.nbr.reshape(-1) >= 0), st.degree)
+    t = st.trust[r, s]
+    decay = st.last_used[r, s] < model.week
+    own = st.school[r]
+    floor = np.where(st.school[st.nbr[r, s]] == own, st.school_trust[np.maximum(own, 0)], 0.0)
+    t = np.where(decay, t - sc.trust.decay_rate * (t - np.minimum(floor, t)), t)
+    st.trust[r, s] = t
+    gone = t < MIN_TRUST
+    st.remove_ties(r[gone], s[gone])
