@@ -30,7 +30,9 @@ def tie_degree(sc: Scenario) -> int:
     """Width of the adjacency slots: room for within, cross-school and broker ties."""
     p = sc.population
     need = 2 * p.within_school_degree + 2 * p.cross_school_degree + p.broker_ties + p.network_links + 10
-    return int(min(64, max(12, math.ceil(need))))
+    # A complete school graph (degree >= size - 1, the docking limit) needs one slot per colleague.
+    complete = p.within_school_degree + 2 * p.cross_school_degree + p.broker_ties + p.network_links + 10
+    return int(max(min(64, max(12, math.ceil(need))), math.ceil(complete)))
 
 
 def bulk_ties(state: State, u: np.ndarray, v: np.ndarray, trust: np.ndarray, week: int = 0) -> None:
@@ -107,12 +109,19 @@ def build(sc: Scenario, rng: np.random.Generator) -> tuple[State, dict]:
     st.engagement0[:n] = st.engagement[:n]
     st.school_trust[:n_sch] = np.clip(rng.normal(sc.trust.initial, sc.trust.school_spread, n_sch), 0.02, 1.0)
 
-    # Within-school advice ties (de Jong/Moolenaar densities).
+    # Within-school advice ties (de Jong/Moolenaar densities).  A mean degree of
+    # at least the mean school size less one makes every school a complete
+    # graph: the contagion docking limit (docs/calibration.md).
     size_of = sch_sizes[school]
-    stubs = rng.poisson(np.minimum(p.within_school_degree, size_of - 1) / 2.0)
+    complete = np.full(n, p.within_school_degree >= p.teachers_per_school - 1)
+    stubs = np.where(complete, size_of - 1, rng.poisson(np.minimum(p.within_school_degree, size_of - 1) / 2.0))
     u = np.repeat(np.arange(n), stubs)
     su = school[u]
-    v = start[su] + (local[u] + rng.integers(1, np.maximum(sch_sizes[su], 2))) % sch_sizes[su]
+    offset = rng.integers(1, np.maximum(sch_sizes[su], 2))
+    if complete.any():
+        nth = np.arange(u.size) - np.repeat(np.cumsum(stubs) - stubs, stubs)
+        offset = np.where(complete[u], nth + 1, offset)
+    v = start[su] + (local[u] + offset) % sch_sizes[su]
     t_within = np.clip(st.school_trust[su] + rng.normal(0, 0.05, u.size), 0.01, 1.0)
 
     # Cross-school ties inside the network; brokers hold more (Spillane et al.).

@@ -76,7 +76,7 @@ PARAMS: tuple[Param, ...] = (
     _p("population", "network_size_spread", 0.0, float, "coefficient of variation", 0, 2, "spread of network sizes around the mean (0 = all equal); sizes are kept within 6-40 schools when spread > 0", "Curriculum Services Canada: smallest 6, largest 40"),
     _p("population", "teachers_per_school", 17, int, "teachers", 2, 300, "mean number of teachers in each school", "25,000 staff / 1,500 schools; DfE: ~13 primary, ~60 secondary"),
     _p("population", "school_size_spread", 0.3, float, "coefficient of variation", 0, 2, "spread of school sizes around the mean (lognormal)", "DfE workforce figures"),
-    _p("population", "within_school_degree", 6.0, float, "ties per teacher", 0, 20, "mean number of advice ties a teacher has inside their school", "de Jong/Moolenaar: density 0.41-0.86 in teams of 5-13"),
+    _p("population", "within_school_degree", 6.0, float, "ties per teacher", 0, 100, "mean number of advice ties a teacher has inside their school; at or above teachers_per_school - 1 every school is a complete graph (the docking limit)", "de Jong/Moolenaar: density 0.41-0.86 in teams of 5-13"),
     _p("population", "cross_school_degree", 0.6, float, "ties per teacher", 0, 10, "mean number of ties a teacher has to colleagues in other schools of the network at the start", "seed 004 s5 (school-to-school learning)"),
     _p("population", "brokers_per_school", 1, int, "teachers", 0, 10, "teachers per school who broker across schools (often subject leaders)", "Spillane, Hopkins and Sweet 2015; seed 003 (leadership as brokering)"),
     _p("population", "broker_ties", 4.0, float, "ties per broker", 0, 20, "extra cross-school ties each broker holds", "seed 003 (leadership as cross-cultural brokering)"),
@@ -98,9 +98,11 @@ PARAMS: tuple[Param, ...] = (
     # collaboration depth
     _p("collaboration", "depth", 0.5, float, "0-1", 0, 1, "the network's collaboration norms (0 = storytelling-and-scanning norms, 1 = joint-work norms)", "seed 000 (Little's taxonomy)"),
     _p("collaboration", "contact_rate", 0.6, float, "per week", 0, 1, "weekly chance that an engaged teacher with full time starts a collaborative interaction", ""),
+    _p("collaboration", "tie_meeting_rate", 0.0, float, "per tie per week", 0, 1, "weekly chance that each tie between two members meets on its own, besides the partners teachers draw; 1 with contact_rate 0 is the docking limit in which every tie meets every week (docs/calibration.md, Docking)", "Reed-Frost / SI contagion on a graph"),
     # enquiry
     _p("enquiry", "level", 0.5, float, "0-1", 0, 1, "how much collaborative enquiry the network does (questioning, data, research)", "seed 000 (inquiry); seed 001 (enquiry-based practice)"),
     _p("enquiry", "public_rate", 0.03, float, "per week", 0, 1, "weekly chance that an enquiring teacher brings in a piece of public knowledge", "seed 004 (three fields of knowledge)"),
+    _p("enquiry", "outside_rate", 0.0, float, "per week", 0, 1, "weekly chance that any teacher meets a piece of public knowledge outside the network's enquiry (courses, reading), shallowly; the innovation rate p of the Bass model", "Bass 1969; Sultan, Farley and Lehmann 1990"),
     # leadership
     _p("leadership", "distribution", 0.5, float, "0-1", 0, 1, "share of the network leadership functions held outside the head teachers (0 = heads hold all)", "seed 000 (leadership); seed 001 (plan for distributed leadership)"),
     _p("leadership", "co_leaders", 2, int, "heads per network", 1, 10, "head teachers who co-lead each network", "seed 003 (keep the leadership group small)"),
@@ -133,6 +135,7 @@ PARAMS: tuple[Param, ...] = (
     _p("knowledge", "craft_effect_mean", 0.0, float, "effect size", -1, 1, "mean true effect on pupil learning of practitioner knowledge", "seed 002 (together can make things worse)"),
     _p("knowledge", "effect_sd", 0.3, float, "effect size", 0, 1, "spread of true effects between pieces of knowledge", ""),
     _p("knowledge", "creation_rate", 0.06, float, "per joint-work episode", 0, 1, "chance that a joint-work episode with enquiry co-constructs a new piece of knowledge", "seed 000 (joint work creates new knowledge)"),
+    _p("knowledge", "transfer_chance", 1.0, float, "per exchange", 0, 1, "chance that an exchange that is not a conflict passes an item on (1 = every such exchange passes one item); the per-contact transmission chance b of simple contagion", "seed 004 (learning from each other)"),
     _p("knowledge", "slots", 96, int, "items per network", 8, 4096, "working memory of pieces of knowledge a network holds at once (forgotten items free their slot)", ""),
     # pupils
     _p("pupils", "lag_weeks", 39, int, "weeks", 0, 400, "delay between a change in enacted practice and pupil outcomes", "seed 000 (practice -> pupil learning)"),

@@ -73,9 +73,11 @@ def exchange(model, inter: Interactions) -> None:
     """Learning from each other: each partner passes one item to the other.
 
     The item is drawn from what the source knows better than the recipient,
-    by weight (relevance to the focus, perceived effect).  Knowledge passed
-    between networks is copied into the recipient network's own slots
-    (network-to-network learning, seed 004 s6).
+    by weight (relevance to the focus, perceived effect), and passed with
+    chance ``knowledge.transfer_chance`` (1 by default; below 1 it is the
+    per-contact transmission chance b of simple contagion, the docking limit).
+    Knowledge passed between networks is copied into the recipient network's
+    own slots (network-to-network learning, seed 004 s6).
     """
     st = model.state
     keep = ~inter.conflict
@@ -89,11 +91,15 @@ def exchange(model, inter: Interactions) -> None:
     w = np.concatenate([local_w[st.network[src]], np.broadcast_to(public_w, (src.size, public_w.size))], axis=1)
     w = w * (st.know[src] > st.know[dst])
     col, ok = _pick(model, w)
+    transfer = model.scenario.knowledge.transfer_chance
+    if transfer < 1.0:  # thinning; at the default of 1 no draw is needed
+        ok &= model.rng.random(src.size) < transfer
     src, dst, kind, diss, col = src[ok], dst[ok], kind[ok], diss[ok], col[ok]
     S = st.slots
     is_local = col < S
+    pub_perceived = st.pub_perceived if st.public else np.zeros(1)  # no public items: never indexed
     perceived = np.where(is_local, st.item_perceived[st.network[src], np.minimum(col, S - 1)],
-                         st.pub_perceived[np.maximum(col - S, 0)])
+                         pub_perceived[np.clip(col - S, 0, pub_perceived.size - 1)])
     level = depth_reached(model, kind, diss, np.zeros(src.size, bool), st.know[src, col], perceived,
                           model.enquiry_of_school[st.school[dst]])
     col_dst = col.copy()
@@ -172,22 +178,25 @@ def enquire(model) -> None:
     """Enquiry brings public knowledge in (seed 004, three fields; seed 001 enquiry).
 
     A member teacher studies a piece of public knowledge this week with chance
-    public_rate x school enquiry x time x engagement.  Study alone is shallow;
-    in a school whose enquiry lead function is done well it is deep with
-    chance 0.3 x (0.5 + support) x enquiry-lead effect.
+    public_rate x school enquiry x time x engagement; besides, any teacher
+    meets one outside the network (courses, reading) with chance
+    ``enquiry.outside_rate`` (0 by default; the Bass innovation rate p in the
+    docking limit).  Study alone is shallow; for a member in a school whose
+    enquiry lead function is done well it is deep with chance
+    0.3 x (0.5 + support) x enquiry-lead effect.
     """
     st, sc, rng = model.state, model.scenario, model.rng
     if st.public == 0:
         return
     enq = model.enquiry_of_school[np.maximum(st.school, 0)]
-    p = sc.enquiry.public_rate * enq * st.time * st.engagement
+    p = sc.enquiry.outside_rate + st.member * sc.enquiry.public_rate * enq * st.time * st.engagement
     draws = rng.random(st.rows)
-    who = np.flatnonzero(st.alive & st.member & (draws < p))
+    who = np.flatnonzero(st.alive & (draws < p))
     _, public_w = model.weights
     w = np.broadcast_to(public_w, (who.size, public_w.size))
     col, ok = _pick(model, w)
     lead = model.function_effect[st.school[who], 0]
-    deep = rng.random(who.size) < 0.3 * (0.5 + sc.capacity.support) * lead
+    deep = (rng.random(who.size) < 0.3 * (0.5 + sc.capacity.support) * lead) & st.member[who]
     who, col, deep = who[ok], col[ok] + st.slots, deep[ok]
     level = np.where(deep, DEEP, SHALLOW).astype(np.int8)
     before = st.know[who, col]

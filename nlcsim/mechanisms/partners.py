@@ -9,6 +9,11 @@ done (seed 000 "Relationships": awareness of others' expertise; seed 003:
 leadership as brokering; Spillane et al. 2015).  At network events members
 meet colleagues of other schools and new ties form (seed 001: launch events,
 joint staff days).
+
+Besides, each tie between two members meets on its own with chance
+``collaboration.tie_meeting_rate`` a week (0 by default); at 1, with
+``contact_rate`` 0, every tie meets every week: the docking limit
+(:func:`tie_meetings`).
 """
 
 from __future__ import annotations
@@ -75,7 +80,34 @@ def choose_partners(model) -> Interactions:
     j = st.nbr[i, slot].astype(np.int64)
     inter = Interactions(i.astype(np.int64), j, slot.astype(np.int64), st.rev[i, slot].astype(np.int64),
                          np.zeros(i.size, dtype=bool))
+    if sc.collaboration.tie_meeting_rate > 0:
+        inter = _concat(inter, tie_meetings(model, sc.collaboration.tie_meeting_rate))
     return _with_events(model, inter)
+
+
+def tie_meetings(model, rate: float) -> Interactions:
+    """Ties that meet this week on their own, each with chance ``rate`` (``collaboration.tie_meeting_rate``).
+
+    Each undirected tie whose ends are both alive members meets with chance
+    ``rate``.  At rate 1 with ``contact_rate`` 0 every tie meets every week:
+    with a per-exchange transfer chance b (``knowledge.transfer_chance``)
+    knowledge then spreads as Reed-Frost simple contagion on the tie graph
+    (the docking limit).
+    """
+    st = model.state
+    rows, slots = np.nonzero(st.nbr >= 0)
+    j = st.nbr[rows, slots].astype(np.int64)
+    keep = (rows < j) & st.alive[rows] & st.member[rows] & st.alive[j] & st.member[j]
+    if rate < 1.0:
+        keep &= model.rng.random(rows.size) < rate
+    rows, slots, j = rows[keep], slots[keep], j[keep]
+    return Interactions(rows.astype(np.int64), j, slots.astype(np.int64), st.rev[rows, slots].astype(np.int64),
+                        np.zeros(rows.size, dtype=bool))
+
+
+def _concat(a: Interactions, b: Interactions) -> Interactions:
+    return Interactions(*(np.concatenate([getattr(a, f), getattr(b, f)])
+                          for f in ("i", "j", "slot_i", "slot_j", "at_event")))
 
 
 def _with_events(model, inter: Interactions) -> Interactions:
