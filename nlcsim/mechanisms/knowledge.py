@@ -52,6 +52,35 @@ def _pick(model, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return col, total > 0
 
 
+def _pick_better_known(model, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each exchange, an item the source knows better than the recipient, drawn by weight.
+
+    The same draw, to the last bit, as :func:`_pick` over every item column
+    with the weights of items the source does not know better set to zero;
+    but the running sums are taken over those few items only (a source knows
+    a handful of the items better than its partner).  Where no running sum
+    exceeds the draw, :func:`_pick` gives the last column; so does this.
+    """
+    st = model.state
+    local_w, public_w = model.weights
+    n, width, S = src.size, st.know.shape[1], st.slots
+    row, col = np.divmod(np.flatnonzero(st.know[src] > st.know[dst]), width)
+    public = public_w if public_w.size else np.zeros(1)
+    w = np.where(col < S, local_w[st.network[src[row]], np.minimum(col, S - 1)],
+                 public[np.clip(col - S, 0, public.size - 1)])
+    count = np.bincount(row, minlength=n)
+    first = np.cumsum(count) - count
+    rank = np.arange(row.size) - first[row]
+    dense = np.zeros((n, max(int(count.max(initial=0)), 1)))
+    dense[row, rank] = w
+    cum = np.cumsum(dense, axis=1)
+    total = cum[:, -1]
+    u = model.rng.random(n) * total
+    k = (cum <= u[:, None]).sum(axis=1)
+    chosen = np.where(k < count, col[np.minimum(first + k, max(col.size - 1, 0))] if col.size else 0, width - 1)
+    return chosen, total > 0
+
+
 def allocate_slots(model, networks: np.ndarray) -> np.ndarray:
     """Free local item slots, one per request (network ids); -1 where a network is full."""
     st = model.state
@@ -87,10 +116,7 @@ def exchange(model, inter: Interactions) -> None:
     diss = np.concatenate([inter.dissonance[keep], inter.dissonance[keep]])
     if src.size == 0:
         return
-    local_w, public_w = model.weights
-    w = np.concatenate([local_w[st.network[src]], np.broadcast_to(public_w, (src.size, public_w.size))], axis=1)
-    w = w * (st.know[src] > st.know[dst])
-    col, ok = _pick(model, w)
+    col, ok = _pick_better_known(model, src, dst)
     transfer = model.scenario.knowledge.transfer_chance
     if transfer < 1.0:  # thinning; at the default of 1 no draw is needed
         ok &= model.rng.random(src.size) < transfer
