@@ -1,0 +1,180 @@
+"""`nlcsim compare`: options share their replicate seeds, differences are paired, the report is forwardable."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import nlcsim
+from nlcsim import Scenario
+from nlcsim.cli import main as cli_main
+from nlcsim.reports.compare import DEFAULT_OUTCOMES, READING, compare, stopping_sentence
+
+# Small and fast, with one funded year and one year after, so that survival after funding shows.
+SMALL = {"population.schools_per_network": 3, "population.teachers_per_school": 8,
+         "schedule.years": 2, "funding.years": 1.0}
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def policy_options():
+    """baseline, high trust and heads-only leadership with fixed seeds (8 matched replicates)."""
+    return compare(["baseline", "high_trust", "heads_only_leadership"], reps=8, seed=11, overrides=SMALL, workers=1)
+
+
+@pytest.fixture(scope="module")
+def html_report(policy_options, tmp_path_factory):
+    return policy_options.write(tmp_path_factory.mktemp("report") / "options.html")
+
+
+def test_every_option_runs_with_the_same_replicate_seeds(policy_options):
+    for label, runs in policy_options.runs.items():
+        assert [r.seed for r in runs] == [{"entropy": 11, "spawn_key": [r]} for r in range(8)], label
+    again = nlcsim.run(policy_options.options["high_trust"], seed=np.random.SeedSequence(11).spawn(8)[5])
+    assert again.outcomes == policy_options.runs["high_trust"][5].outcomes
+
+
+def test_a_scenario_compared_with_itself_shows_no_detectable_difference(tmp_path):
+    copy = tmp_path / "baseline_again.toml"
+    copy.write_text(Scenario.load("baseline").to_toml().replace('name = "baseline"', 'name = "baseline_again"'))
+    result = compare(["baseline", str(copy)], reps=3, seed=2, overrides=SMALL, workers=1,
+                     outcomes=["practice_change", "mean_trust", "active_schools_share"])
+    table = result.table()
+    alt = table[table["option"] == "baseline_again"]
+    assert len(alt) == len(result.outcomes)
+    assert ((alt["diff_low"] <= 0) & (alt["diff_high"] >= 0)).all()
+    assert (alt["verdict"] == "no detectable difference").all()
+    summary = result.summary()[0]
+    assert summary["changes"] == [] and len(summary["noise"]) == len(result.outcomes)
+    assert result.parameter_differences().empty
+    text = result.write(tmp_path / "self.md").read_text()
+    assert "No detectable difference in practice change" in text
+    assert "does better on 0 of" in text and "worse on 0" in text
+
+
+def test_high_trust_and_heads_only_leadership_move_the_outcomes_the_brief_expects(policy_options):
+    trust = {n: policy_options.effect("high_trust", n) for n in ("joint_work_share", "mean_trust")}
+    assert all(e["diff_low"] > 0 and e["verdict"] == "better" for e in trust.values()), trust
+    heads = {n: policy_options.effect("heads_only_leadership", n)
+             for n in ("active_schools_share", "learning_leadership", "engagement")}
+    assert all(e["diff_high"] < 0 and e["verdict"] == "worse" for e in heads.values()), heads
+    assert policy_options.effect("heads_only_leadership", "active_schools_share")["p_better"] < 0.5
+    words = {s["option"]: s for s in policy_options.summary()}
+    assert any(c["phrase"] == "the share of joint work" and c["verb"] == "raises"
+               for c in words["high_trust"]["changes"])
+    assert words["heads_only_leadership"]["schools"].startswith("It keeps")
+    assert list(policy_options.parameter_differences()["parameter"]) == ["trust.initial", "leadership.distribution"]
+
+
+def test_survival_after_funding_starts_at_one_and_never_rises(policy_options):
+    survival = policy_options.survival()
+    assert set(survival["option"]) == set(policy_options.labels)
+    for _, s in survival.groupby("option"):
+        assert s["still_active"].iloc[0] == 1.0
+        assert (np.diff(s["still_active"].to_numpy()) <= 1e-12).all()
+        assert ((s["low"] <= s["still_active"] + 1e-12) & (s["still_active"] <= s["high"] + 1e-12)).all()
+
+
+def test_every_default_outcome_states_which_way_is_better():
+    assert set(DEFAULT_OUTCOMES) <= set(READING) <= set(nlcsim.OUTCOMES)
+    assert READING["practice_change"][0] == 1 and READING["network_dormant"][0] == -1
+
+
+def test_auto_replicates_stop_at_the_width_or_the_cap_and_say_which():
+    wide = compare(["baseline", "high_trust"], reps="auto", seed=3, overrides=SMALL, workers=1,
+                   ci_width=10.0, max_reps=9, batch=3)
+    assert wide.reps == 3 and wide.stopping["reason"] == "width"
+    narrow = compare(["baseline", "high_trust"], reps="auto", seed=3, overrides=SMALL, workers=1,
+                     ci_width=1e-9, max_reps=5, batch=3)
+    assert narrow.reps == 5 and narrow.stopping["reason"] == "cap"
+    assert [h["replicates"] for h in narrow.stopping["history"]] == [3, 5]
+    # batches keep common random numbers: the first replicates are those of the smaller run
+    assert [r.outcomes for r in narrow.runs["high_trust"][:3]] == [r.outcomes for r in wide.runs["high_trust"]]
+    assert "the cap was reached" in stopping_sentence(narrow)
+    assert "narrower than 10" in stopping_sentence(wide)
+
+
+def test_markdown_report_has_png_figures_and_the_numbers_beside_it(policy_options, tmp_path):
+    path = policy_options.write(tmp_path / "options.md")
+    files = tmp_path / "options_files"
+    text = path.read_text()
+    for figure in ("effects", "timeseries", "distributions", "survival"):
+        assert f"options_files/{figure}.png" in text
+        assert (files / f"{figure}.png").stat().st_size > 1000
+    summary = pd.read_csv(files / "summary.csv")
+    assert {"mean", "ci_low", "ci_high", "diff", "diff_low", "diff_high", "p_better", "verdict"} <= set(summary.columns)
+    assert len(pd.read_csv(files / "replicates.csv")) == 3 * 8
+    meta = json.loads((files / "comparison.json").read_text())
+    assert meta["seed"] == 11 and meta["version"] == nlcsim.__version__
+    assert meta["seeds"][2] == {"entropy": 11, "spawn_key": [2]}
+    assert meta["scenarios"]["high_trust"]["trust"]["initial"] == 0.8
+    assert Scenario.load(files / "scenarios" / "heads_only_leadership.toml") == policy_options.options["heads_only_leadership"]
+
+
+def test_cli_writes_the_report_in_parallel_with_the_results_of_one_process(tmp_path, capsys):
+    out = tmp_path / "cli.html"
+    sets = [a for k, v in SMALL.items() for a in ("--set", f"{k}={v}")]
+    code = cli_main(["compare", "baseline", "high_trust", "--reps", "2", "--seed", "5", "--workers", "2",
+                     "--outcomes", "practice_change,mean_trust", *sets, "--out", str(out)])
+    assert code == 0 and out.exists()
+    assert "against baseline" in capsys.readouterr().out
+    parallel = pd.read_csv(tmp_path / "cli_files" / "replicates.csv", float_precision="round_trip",
+                           dtype={"spawn_key": str})
+    serial = compare(["baseline", "high_trust"], reps=2, seed=5, overrides=SMALL, workers=1).values()
+    pd.testing.assert_frame_equal(parallel, serial, check_dtype=False)
+
+
+def test_cli_rejects_unknown_outcomes_and_single_replicates(tmp_path, capsys):
+    out = tmp_path / "cli.html"
+    code = cli_main(["compare", "baseline", "high_trust", "--outcomes", "practise_change", "--out", str(out)])
+    assert code == 2 and "unknown outcome(s) practise_change" in capsys.readouterr().err
+    code = cli_main(["compare", "baseline", "high_trust", "--reps", "1", "--out", str(out)])
+    assert code == 2 and "at least 2 replicates" in capsys.readouterr().err
+
+
+def test_html_report_is_self_contained(html_report):
+    html = html_report.read_text()
+    assert "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html
+    assert html.count('src="data:image/png;base64,') == 4
+    assert "@media print" in html and "<script" not in html
+
+
+def test_report_shows_summary_tables_and_every_figure_in_chromium(html_report, artifacts):
+    from playwright.sync_api import sync_playwright
+
+    requested = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.on("request", lambda r: requested.append(r.url))
+            page.goto(html_report.as_uri())
+            page.wait_for_load_state("load")
+            summary = page.locator("#summary")
+            assert summary.is_visible()
+            assert "high_trust" in summary.inner_text() and "95% CI" in summary.inner_text()
+            assert summary.locator(".option").count() == 2
+            assert "raises the share of joint work" in summary.inner_text().lower()
+            for table in ("table.options-table", "table.outcome-table", "table.survival-table",
+                          "table.parameter-table"):
+                assert page.locator(table).is_visible(), table
+                assert page.locator(f"{table} tbody tr").count() >= 2, table
+            images = page.locator("img")
+            assert images.count() == 4
+            for k in range(images.count()):
+                image = images.nth(k)
+                image.scroll_into_view_if_needed()
+                assert image.is_visible()
+                assert image.evaluate("img => img.complete && img.naturalWidth > 0 && img.naturalHeight > 0")
+                box = image.bounding_box()
+                assert box and box["width"] > 300 and box["height"] > 100
+            page.screenshot(path=str(artifacts / "compare_report.png"), full_page=True)
+            page.emulate_media(media="print")
+            page.pdf(path=str(artifacts / "compare_report.pdf"), format="A4", print_background=True)
+        finally:
+            browser.close()
+    assert all(url.startswith(("file:", "data:")) for url in requested), requested
+    assert (artifacts / "compare_report.png").stat().st_size > 10_000
+    assert (artifacts / "compare_report.pdf").read_bytes()[:4] == b"%PDF"
