@@ -206,10 +206,11 @@ def phase_name(target: object, name: str) -> str:
 
 
 @contextlib.contextmanager
-def timed_phases():
+def timed_phases(clock=time.perf_counter):
     """Wrap every call of ``step`` in a timer; yields {phase: [seconds, calls]}.
 
     Times are exclusive: a timed phase called inside another counts only once.
+    ``clock`` may be ``time.process_time`` for CPU time (steadier on a busy machine).
     """
     totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0])
     stack: list[float] = []  # time spent in nested timed phases, per open phase
@@ -218,11 +219,11 @@ def timed_phases():
     def wrap(label, func):
         def timed(*args, **kwargs):
             stack.append(0.0)
-            start = time.perf_counter()
+            start = clock()
             try:
                 return func(*args, **kwargs)
             finally:
-                spent = time.perf_counter() - start
+                spent = clock() - start
                 nested = stack.pop()
                 totals[label][0] += spent - nested
                 totals[label][1] += 1
@@ -243,15 +244,15 @@ def timed_phases():
                 setattr(target, name, original)
 
 
-def phase_times(scenario: Scenario, seed: int = 1, weeks: int | None = None) -> dict:
+def phase_times(scenario: Scenario, seed: int = 1, weeks: int | None = None, clock=time.perf_counter) -> dict:
     """Seconds per phase over one run's steps, with the untimed rest of ``step``."""
     weeks = scenario.weeks if weeks is None else weeks
     model = NLCModel(scenario, seed=seed)
-    with timed_phases() as totals:
-        start = time.perf_counter()
+    with timed_phases(clock) as totals:
+        start = clock()
         for _ in range(weeks):
             model.step()
-        total = time.perf_counter() - start
+        total = clock() - start
     phases = [{"phase": k, "calls": int(v[1]), "seconds": v[0]} for k, v in totals.items()]
     phases.sort(key=lambda p: -p["seconds"])
     rest = total - sum(p["seconds"] for p in phases)

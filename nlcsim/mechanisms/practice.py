@@ -25,12 +25,17 @@ import numpy as np
 DEPTH_WEIGHT = np.array([0.0, 0.0, 1.0, 1.6])
 TIE_INFLUENCE = np.array([0.0, 0.0, 0.5, 1.0])  # by the tie's last type of collaboration
 RECENT = 13  # weeks: a term
+BLOCK = 256  # rows per pass in refresh_targets
 
 
 def refresh_targets(model, rows: np.ndarray) -> None:
     """Recompute target practice and enacted quality for rows whose knowledge changed."""
     st = model.state
     if rows.size == 0:
+        return
+    if rows.size > BLOCK:  # all rows at set-up: in blocks, so the row x item temporaries stay in cache
+        for start in range(0, rows.size, BLOCK):
+            refresh_targets(model, rows[start:start + BLOCK])
         return
     w = DEPTH_WEIGHT[st.know[rows]]
     rel = st.item_columns(rows, st.item_relevance, st.pub_relevance)
