@@ -35,18 +35,22 @@ def update_trust(model, inter: Interactions) -> None:
         t = st.trust[i, si]
         delta = np.where(inter.conflict, -sc.trust.erosion_rate * t,
                          sc.trust.build_rate * BUILD_BY_TYPE[inter.kind] * (1 - t))
-        np.add.at(st.trust, (i, si), delta)
-        np.add.at(st.trust, (j, sj), delta)
-        st.trust[i, si] = np.clip(st.trust[i, si], 0.0, 1.0)
-        st.trust[j, sj] = np.clip(st.trust[j, sj], 0.0, 1.0)
+        # Accumulate on one end of each tie and copy to the other, so both
+        # ends stay exactly equal whatever order a tie's interactions come in.
+        key_i, key_j = i * st.degree + si, j * st.degree + sj
+        one, other = np.minimum(key_i, key_j), np.maximum(key_i, key_j)
+        flat = st.trust.reshape(-1)
+        np.add.at(flat, one, delta)
+        flat[one] = np.clip(flat[one], 0.0, 1.0)
+        flat[other] = flat[one]
     record_use(model, inter)
     # Work on the tie ends only (a few of the slots), in row order.
-    r, s = np.divmod(np.flatnonzero(st.nbr.reshape(-1) >= 0), st.degree)
-    t = st.trust[r, s]
-    decay = st.last_used[r, s] < model.week
+    tie = np.flatnonzero(st.nbr.reshape(-1) >= 0)
+    r = tie // st.degree
+    t = st.trust.reshape(-1)[tie]
     own = st.school[r]
-    floor = np.where(st.school[st.nbr[r, s]] == own, st.school_trust[np.maximum(own, 0)], 0.0)
-    t = np.where(decay, t - sc.trust.decay_rate * (t - np.minimum(floor, t)), t)
-    st.trust[r, s] = t
+    floor = np.where(st.school[st.nbr.reshape(-1)[tie]] == own, st.school_trust[np.maximum(own, 0)], 0.0)
+    t = np.where(st.last_used.reshape(-1)[tie] < model.week, t - sc.trust.decay_rate * (t - np.minimum(floor, t)), t)
+    np.put(st.trust, tie, t)
     gone = t < MIN_TRUST
-    st.remove_ties(r[gone], s[gone])
+    st.remove_ties(r[gone], tie[gone] - r[gone] * st.degree)
