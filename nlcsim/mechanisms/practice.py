@@ -59,19 +59,21 @@ def influence(model) -> None:
     """Friedkin-Johnsen pull toward trusted colleagues' practice over recent deep ties."""
     st = model.state
     # Only the rows with a recent deep tie are pulled; the sums keep the slot layout.
-    r, s = np.divmod(np.flatnonzero(st.last_type.reshape(-1) >= 2), st.degree)
-    nb = st.nbr[r, s]
-    valid = (nb >= 0) & (model.week - st.last_used[r, s] <= RECENT)
+    tie = np.flatnonzero(st.last_type.reshape(-1) >= 2)
+    nb = st.nbr.reshape(-1)[tie]
+    valid = (nb >= 0) & (model.week - st.last_used.reshape(-1)[tie] <= RECENT)
     if not valid.any():
         return
-    r, s, nb = r[valid], s[valid], nb[valid]
+    tie, nb = tie[valid], nb[valid]
+    r = tie // st.degree
     new_row = np.diff(r, prepend=-1) > 0
     rows = r[new_row]
-    at = np.cumsum(new_row) - 1  # position of each tie's row in ``rows``
+    cell = (np.cumsum(new_row) - 1) * st.degree + (tie - r * st.degree)  # the tie's cell in rows x slots
+    weight = st.trust.reshape(-1)[tie] * TIE_INFLUENCE[st.last_type.reshape(-1)[tie]]
     w = np.zeros((rows.size, st.degree))
-    w[at, s] = st.trust[r, s] * TIE_INFLUENCE[st.last_type[r, s]]
+    w.reshape(-1)[cell] = weight
     pulled = np.zeros_like(w)
-    pulled[at, s] = w[at, s] * st.practice[nb]
+    pulled.reshape(-1)[cell] = weight * st.practice[nb]
     total = np.zeros(st.rows)
     mean = np.zeros(st.rows)
     total[rows] = w.sum(axis=1)
