@@ -1,0 +1,362 @@
+"""Sweeps: the same results on any executor, nothing lost or repeated after kills, honest analysis."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+import nlcsim
+from nlcsim.sweeps import ExperimentError, analyze, load_experiment, load_manifest, load_results, rerun, sweep
+from nlcsim.sweeps.models import run_seed
+
+TINY = {"population.schools_per_network": 3, "population.teachers_per_school": 8, "schedule.years": 1,
+        "funding.years": 0.5}
+
+
+def tiny_grid(replicates=2, every=13, seed=7):
+    return {"experiment": {"name": "tiny", "design": "grid", "replicates": replicates, "seed": seed},
+            "fixed": dict(TINY),
+            "factors": [{"key": "trust.initial", "levels": [0.2, 0.8]},
+                        {"key": "collaboration.depth", "low": 0.1, "high": 0.9, "steps": 3}],
+            "record": {"timeseries_every": every}}
+
+
+def recorded_run_ids(out: Path) -> list[int]:
+    """Every run id in every committed chunk, duplicates included (read raw, not through the loader)."""
+    return [i for p in sorted((out / "outcomes").glob("part-*.parquet"))
+            for i in pq.read_table(p, columns=["run_id"]).column("run_id").to_pylist()]
+
+
+def without_timing(df: pd.DataFrame) -> pd.DataFrame:
+    return df.drop(columns=["seconds"])
+
+
+@pytest.fixture
+def dask_client():
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                           silence_logs=50)
+    client = Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        cluster.close()
+
+
+def test_serial_two_processes_and_dask_give_identical_tables(tmp_path, dask_client):
+    exp = tiny_grid()
+    serial = sweep(exp, tmp_path / "serial", workers=1, progress=False)
+    sweep(exp, tmp_path / "procs", workers=2, progress=False)
+    sweep(exp, tmp_path / "dask", client=dask_client, progress=False)
+    assert serial.runs == 12 and serial.ran == 12 and serial.failed_total == 0
+    reference = load_results(tmp_path / "serial")
+    assert list(reference["run_id"]) == list(range(12))
+    for other in ("procs", "dask"):
+        pd.testing.assert_frame_equal(without_timing(reference), without_timing(load_results(tmp_path / other)))
+        pd.testing.assert_frame_equal(load_results(tmp_path / "serial", "timeseries"),
+                                      load_results(tmp_path / other, "timeseries"))
+    assert set(reference["status"]) == {"ok"}
+    assert set(nlcsim.OUTCOMES) <= set(reference.columns)
+
+
+def test_any_run_can_be_rerun_alone_from_its_id(tmp_path):
+    sweep(tiny_grid(every=0), tmp_path / "s", workers=1, progress=False)
+    table = load_results(tmp_path / "s").set_index("run_id")
+    manifest = load_manifest(tmp_path / "s")
+    assert manifest["seeds"]["experiment_seed"] == 7
+    run_id = 7                                  # point 3, replicate 1
+    again = rerun(tmp_path / "s", run_id)
+    assert again.seed == {"entropy": 7, "spawn_key": [3, 1]}
+    for name, value in again.outcomes.items():
+        assert table.loc[run_id, name] == pytest.approx(value, nan_ok=True, rel=0, abs=0)
+    # and by hand, from nothing but the stored scenario, the design and the seed rule
+    base = nlcsim.Scenario.load(tmp_path / "s" / "base_scenario.toml")
+    by_hand = nlcsim.run(base.with_overrides({"trust.initial": table.loc[run_id, "trust.initial"],
+                                              "collaboration.depth": table.loc[run_id, "collaboration.depth"]}),
+                         seed=run_seed(7, 3, 1))
+    assert by_hand.outcomes == again.outcomes
+
+
+def test_sigkill_of_the_runner_then_the_same_command_completes_every_run_once(tmp_path):
+    import psutil
+
+    exp_file = tmp_path / "exp.toml"
+    exp_file.write_text("""
+[experiment]
+design = "grid"
+replicates = 10
+seed = 3
+[fixed]
+"population.schools_per_network" = 3
+"population.teachers_per_school" = 8
+"schedule.years" = 1
+"funding.years" = 0.5
+[[factors]]
+key = "trust.initial"
+levels = [0.2, 0.5, 0.8]
+[[factors]]
+key = "enquiry.level"
+levels = [0.0, 1.0]
+""")
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "nlcsim.cli", "sweep", str(exp_file), "--out", str(out),
+               "--workers", "2", "--chunk", "3", "--no-progress"]
+    runner = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while len(recorded_run_ids(out) if (out / "outcomes").is_dir() else []) < 6:
+        assert runner.poll() is None, "the sweep finished before it could be killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    workers = psutil.Process(runner.pid).children(recursive=True)
+    os.kill(runner.pid, signal.SIGKILL)
+    runner.wait()
+    before = recorded_run_ids(out)
+    assert 0 < len(before) < 60
+    # the runner's worker processes leave with it rather than idling as orphans
+    gone, alive = psutil.wait_procs(workers, timeout=10)
+    assert not alive
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "resumed" in done.stdout
+    ids = recorded_run_ids(out)
+    assert sorted(ids) == list(range(60))           # every run, each exactly once
+    assert len(load_manifest(out)["sessions"]) == 2
+    # runs from before and after the kill are what the run alone gives
+    table = load_results(out).set_index("run_id")
+    for run_id in (before[0], next(i for i in range(60) if i not in before)):
+        alone = rerun(out, run_id)
+        assert table.loc[run_id, "practice_change"] == alone.outcomes["practice_change"]
+
+
+def test_a_killed_dask_worker_does_not_stop_the_sweep(tmp_path, dask_client):
+    exp = tiny_grid(replicates=8, every=0)
+    exp["fixed"]["schedule.years"] = 2
+    out = tmp_path / "dask"
+    result = {}
+    thread = threading.Thread(target=lambda: result.update(
+        summary=sweep(exp, out, client=dask_client, progress=False, chunk_runs=2, flush_seconds=0.2)))
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not (out / "outcomes").is_dir() or not recorded_run_ids(out):
+        assert time.monotonic() < deadline and thread.is_alive()
+        time.sleep(0.02)
+    busy = [w for w, keys in dask_client.processing().items() if keys]
+    pids = dask_client.run(os.getpid)
+    victim = pids[busy[0] if busy else next(iter(pids))]
+    done_at_kill = len(recorded_run_ids(out))
+    os.kill(victim, signal.SIGKILL)
+    thread.join(120)
+    assert not thread.is_alive()
+    assert done_at_kill < 48
+    summary = result["summary"]
+    assert summary.complete and summary.failed_total == 0
+    assert sorted(recorded_run_ids(out)) == list(range(48))
+    assert victim not in dask_client.run(os.getpid).values()
+
+
+def test_a_killed_local_worker_process_does_not_stop_the_sweep(tmp_path):
+    import psutil
+
+    exp = tiny_grid(replicates=6, every=0)
+    out = tmp_path / "procs"
+    killed = []
+
+    def kill_one_worker():
+        me = psutil.Process()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            workers = [p for p in me.children(recursive=True) if "forkserver" in " ".join(p.cmdline())
+                       and p.ppid() != me.pid]
+            if workers and (out / "outcomes").is_dir() and recorded_run_ids(out):
+                os.kill(workers[0].pid, signal.SIGKILL)
+                killed.append(workers[0].pid)
+                return
+            time.sleep(0.02)
+
+    killer = threading.Thread(target=kill_one_worker, daemon=True)
+    killer.start()
+    summary = sweep(exp, out, workers=2, progress=False, chunk_runs=2, flush_seconds=0.2)
+    killer.join(5)
+    assert killed
+    assert summary.complete and summary.failed_total == 0
+    assert sorted(recorded_run_ids(out)) == list(range(36))
+
+
+def ishigami(params, seed):
+    """Ishigami and Homma (1990), A = 7, B = 0.1; its Sobol indices are known exactly."""
+    x1, x2, x3 = params["x1"], params["x2"], params["x3"]
+    return {"y": np.sin(x1) + 7.0 * np.sin(x2) ** 2 + 0.1 * x3 ** 4 * np.sin(x1)}
+
+
+def test_sobol_indices_of_the_ishigami_function_match_the_known_values(tmp_path):
+    exp = {"experiment": {"name": "ishigami", "design": "sobol", "samples": 1024, "seed": 11},
+           "factors": [{"key": k, "low": -np.pi, "high": np.pi} for k in ("x1", "x2", "x3")]}
+    sweep(exp, tmp_path / "ish", workers=1, progress=False, model=ishigami, chunk_runs=2000)
+    result = analyze(tmp_path / "ish")
+    indices = {(i, f): v for i, f, v in zip(result.sobol["index"], result.sobol["factor"], result.sobol["value"])}
+    known_s1 = {"x1": 0.3139, "x2": 0.4424, "x3": 0.0}
+    known_st = {"x1": 0.5576, "x2": 0.4424, "x3": 0.2437}
+    for factor in known_s1:
+        assert indices[("S1", factor)] == pytest.approx(known_s1[factor], abs=0.05)
+        assert indices[("ST", factor)] == pytest.approx(known_st[factor], abs=0.05)
+    s2 = {(f, g): v for f, g, v in zip(result.sobol["factor"], result.sobol["factor2"], result.sobol["value"])}
+    assert s2[("x1", "x3")] == pytest.approx(0.2437, abs=0.08)   # the only interaction
+    assert (tmp_path / "ish" / "analysis" / "sobol_y.png").stat().st_size > 0
+    assert (result.sobol["conf"] > 0).all()
+
+
+def fails_in_a_corner(params, seed):
+    if params["a"] > 0.8 and params["b"] > 0.5:
+        raise ValueError("no network survives here")
+    return {"y": 2 * params["a"] + params["b"]}
+
+
+def test_failed_runs_are_recorded_counted_and_their_handling_reported(tmp_path):
+    exp = {"experiment": {"name": "corner", "design": "sobol", "samples": 64, "seed": 5},
+           "factors": [{"key": "a", "low": 0.0, "high": 1.0}, {"key": "b", "low": 0.0, "high": 1.0}],
+           "analysis": {"target": "y >= 1.5"}}
+    summary = sweep(exp, tmp_path / "c", workers=1, progress=False, model=fails_in_a_corner)
+    table = load_results(tmp_path / "c")
+    failed = table[table["status"] == "failed"]
+    assert summary.complete and summary.failed_total == len(failed) > 0
+    assert failed["error"].str.startswith("ValueError: no network survives here").all()
+    assert failed["y"].isna().all()
+    assert "failed runs" in str(summary)
+    result = analyze(tmp_path / "c", plots=False)
+    assert result.accounting["failed"] == len(failed)
+    assert f"{len(failed)} failed" in result.text
+    assert "Saltelli blocks" in result.text and "dropped whole" in result.text
+    used = int(result.text.split(" of 64 Saltelli")[0].split()[-1])
+    assert 0 < used < 64
+    assert f"{len(failed)} failed and 0 non-finite runs left out" in result.text
+
+
+def linear(params, seed):
+    return {"y": 4.0 * params["a"] + 1.0 * params["b"] + 0.0 * params["c"]}
+
+
+def test_morris_screening_ranks_factors_by_their_effect(tmp_path):
+    exp = {"experiment": {"name": "linear", "design": "morris", "samples": 12, "levels": 4, "seed": 2},
+           "factors": [{"key": k, "low": 0.0, "high": 1.0} for k in ("a", "b", "c")]}
+    sweep(exp, tmp_path / "m", workers=1, progress=False, model=linear)
+    result = analyze(tmp_path / "m")
+    mu_star = result.morris.set_index("factor")["mu_star"]
+    assert mu_star["a"] == pytest.approx(4.0) and mu_star["b"] == pytest.approx(1.0)
+    assert mu_star["c"] == pytest.approx(0.0)
+    assert (tmp_path / "m" / "analysis" / "morris_y.png").exists()
+
+
+def test_scenario_discovery_finds_the_passing_region_and_grids_get_heatmaps(tmp_path):
+    exp = {"experiment": {"name": "region", "design": "grid", "replicates": 1, "seed": 1},
+           "factors": [{"key": "a", "low": 0.0, "high": 1.0, "steps": 11},
+                       {"key": "b", "low": 0.0, "high": 1.0, "steps": 11}]}
+    sweep(exp, tmp_path / "g", workers=1, progress=False,
+          model=region_model)
+    result = analyze(tmp_path / "g", target="inside >= 1")
+    box = result.discovery["box"]
+    assert result.discovery["density"] >= 0.8 and result.discovery["coverage"] >= 0.8
+    assert 0.4 < box.loc["a", "min"] <= 0.6 and 0.3 <= box.loc["b", "max"] < 0.5
+    strict = analyze(tmp_path / "g", target="inside >= 1", min_density=1.0, out=tmp_path / "strict").discovery
+    assert strict["density"] == 1.0 and strict["coverage"] == 1.0
+    assert 0.5 < strict["box"].loc["a", "min"] <= 0.6 and 0.3 <= strict["box"].loc["b", "max"] < 0.4
+    for name in ("discovery.png", "heatmap_inside.png", "grid_means.csv", "summary.md", "discovery_box.csv"):
+        assert (tmp_path / "g" / "analysis" / name).exists()
+
+
+def region_model(params, seed):
+    return {"inside": float(params["a"] >= 0.6 and params["b"] <= 0.3)}
+
+
+def test_the_same_command_refuses_a_changed_experiment(tmp_path):
+    sweep(tiny_grid(every=0), tmp_path / "s", workers=1, progress=False)
+    changed = tiny_grid(every=0, seed=8)
+    with pytest.raises(ExperimentError, match="different experiment"):
+        sweep(changed, tmp_path / "s", workers=1, progress=False)
+    summary = sweep(tiny_grid(every=0), tmp_path / "s", workers=1, progress=False)
+    assert summary.ran == 0 and summary.done_before == 12
+    with pytest.raises(ExperimentError, match="no sweep here to resume"):
+        sweep(tiny_grid(every=0), tmp_path / "new", workers=1, progress=False, resume=True)
+
+
+EXPERIMENTS = sorted((Path(__file__).resolve().parent.parent / "experiments").glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", EXPERIMENTS, ids=[p.stem for p in EXPERIMENTS])
+def test_shipped_experiments_are_valid_and_every_point_makes_a_valid_scenario(path):
+    from nlcsim.sweeps.designs import make_design
+    from nlcsim.sweeps.runner import _check_points
+
+    exp = load_experiment(path)
+    design = make_design(exp)
+    _check_points(exp, design)
+    assert len(design) > 0 and exp.text.lstrip().startswith("#")
+
+
+def test_morris_screening_covers_every_numeric_parameter():
+    path = Path(__file__).resolve().parent.parent / "experiments" / "morris_screening.toml"
+    keys = set(load_experiment(path).keys)
+    numeric = {p.name for p in nlcsim.PARAMS if p.kind in (int, float)}
+    assert not numeric - keys, f"add these parameters to {path.name}: {sorted(numeric - keys)}"
+
+
+BAD = {
+    "unknown_key": ('[experiment]\ndesign = "grid"\n[[factors]]\nkey = "trust.intial"\nlevels = [0.1]\n',
+                    ["factors[0] (trust.intial)", "did you mean 'trust.initial'"]),
+    "bad_design": ('[experiment]\ndesign = "factorial"\n[[factors]]\nkey = "trust.initial"\nlevels = [0.1]\n',
+                   ["experiment.design = 'factorial'", "grid, lhs, sobol, morris, list"]),
+    "sobol_not_power_of_two": ('[experiment]\ndesign = "sobol"\nsamples = 100\n[[factors]]\n'
+                               'key = "trust.initial"\nlow = 0.0\nhigh = 1.0\n', ["power of 2", "64 or 128"]),
+    "range_outside_parameter": ('[experiment]\ndesign = "lhs"\nsamples = 10\n[[factors]]\n'
+                                'key = "trust.initial"\nlow = 0.0\nhigh = 1.5\n',
+                                ["factors[0] (trust.initial).high", "trust.initial = 1.5", "from 0 to 1"]),
+    "levels_in_sampled_design": ('[experiment]\ndesign = "lhs"\nsamples = 10\n[[factors]]\n'
+                                 'key = "trust.initial"\nlevels = [0.1, 0.2]\n', ["give low and high"]),
+    "no_factors": ('[experiment]\ndesign = "grid"\n', ["no factors"]),
+    "not_toml": ('[experiment\ndesign = "grid"\n', ["not valid TOML"]),
+    "bad_target": ('[experiment]\ndesign = "grid"\n[[factors]]\nkey = "trust.initial"\nlevels = [0.1]\n'
+                   '[analysis]\ntarget = "__import__(\'os\')"\n', ["analysis.target", "OUTCOME OP NUMBER"]),
+    "whole_number_parameter": ('[experiment]\ndesign = "grid"\n[[factors]]\nkey = "population.networks"\n'
+                               'levels = [1, 2.5]\n', ["population.networks = 2.5", "whole number"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_bad_experiment_files_give_clear_errors(tmp_path, name, capsys):
+    text, expected = BAD[name]
+    path = tmp_path / f"{name}.toml"
+    path.write_text(text)
+    with pytest.raises(ExperimentError) as err:
+        load_experiment(path)
+    message = str(err.value)
+    assert str(path) in message
+    for piece in expected:
+        assert piece in message
+    from nlcsim.cli import main
+
+    assert main(["sweep", str(path), "--out", str(tmp_path / "o"), "--workers", "1"]) == 2
+    stderr = capsys.readouterr().err
+    assert expected[0] in stderr and "Traceback" not in stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_point_that_makes_an_invalid_scenario_is_caught_before_any_run(tmp_path):
+    exp = tiny_grid(every=0)
+    exp["fixed"]["funding.years"] = 0.5
+    exp["factors"].append({"key": "schedule.years", "levels": [1, 2]})
+    del exp["fixed"]["schedule.years"]
+    exp["experiment"]["base"] = str(tmp_path / "with_event.toml")
+    (tmp_path / "with_event.toml").write_text('[[events]]\nweek = 50\nkind = "funding_cut"\n')
+    with pytest.raises(ExperimentError, match=r"point 0 .*events\[0\]\.week = 50"):
+        sweep(exp, tmp_path / "o", workers=1, progress=False)
