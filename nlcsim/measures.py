@@ -64,29 +64,36 @@ for _k in FLOW:
     OUTCOMES[_k] = (COLUMNS[_k][0], COLUMNS[_k][1] + ", over the whole run")
 
 
+def _mean(values: np.ndarray) -> float:
+    """values.mean(), without its Python overhead (the same sum divided by the same count)."""
+    return float(values.sum() / values.size)
+
+
 def record(model, inter) -> tuple:
     """One row of the weekly time series, in ``COLUMNS`` order."""
     st, sc = model.state, model.scenario
     live_school = st.school_alive
     teach = st.alive & live_school[np.maximum(st.school, 0)]
-    n_t = max(int(teach.sum()), 1)
+    n_teach = np.count_nonzero(teach)
+    n_t = max(n_teach, 1)
     gain = st.practice - st.prior
     changed = teach & (gain >= CHANGED)
+    n_changed = np.count_nonzero(changed)
     n_i = inter.size
-    kinds = np.bincount(inter.kind, minlength=4) / max(n_i, 1) if n_i else np.zeros(4)
-    conflict = float(inter.conflict.mean()) if n_i else 0.0
+    kinds = (np.bincount(inter.kind, minlength=4) / max(n_i, 1) if n_i else np.zeros(4)).tolist()
+    conflict = np.count_nonzero(inter.conflict) / n_i if n_i else 0.0
     per_teacher = n_i / n_t
     model.activity.append(per_teacher)
 
     tie = np.flatnonzero(st.nbr.reshape(-1) >= 0)  # every tie end, in row order; ties are few of the slots
-    mean_trust = float(st.trust.reshape(-1)[tie].mean()) if tie.size else 0.0
+    mean_trust = _mean(st.trust.reshape(-1)[tie]) if tie.size else 0.0
     row = tie // st.nbr.shape[1]
     cross_recent = ((st.school[st.nbr.reshape(-1)[tie]] != st.school[row])
                     & (st.last_used.reshape(-1)[tie] >= model.week - 13) & teach[row])
-    cross_ties = float(np.count_nonzero(cross_recent)) / n_t
+    cross_ties = np.count_nonzero(cross_recent) / n_t
 
     ever = max(int(model.schools_ever), 1)
-    active_share = float(((st.school_status == ACTIVE) & live_school).sum()) / ever
+    active_share = np.count_nonzero((st.school_status == ACTIVE) & live_school) / ever
     recent = float(np.mean(model.activity[-13:]))
     if model.week < model.funding_end or model.funded_weeks == 0:
         model.funded_activity_sum += per_teacher
@@ -94,34 +101,37 @@ def record(model, inter) -> tuple:
     ref = model.funded_activity_sum / max(model.funded_weeks, 1)
     sustain = active_share * min(1.0, recent / ref) if ref > 0 else 0.0
 
-    pupil = float(st.pupil[live_school].mean()) if live_school.any() else 0.0
-    tenure = (model.week - st.joined >= 26) | (st.joined == 0) & (model.week >= 26)
+    n_live = np.count_nonzero(live_school)
+    pupil = _mean(st.pupil[live_school]) if n_live else 0.0
+    tenure = st.joined <= model.week - 26  # in post at least 26 weeks
+    if model.week >= 26:
+        tenure |= st.joined == 0
     judge = teach & tenure
-    n_j = max(int(judge.sum()), 1)
-    improved_t = judge & ((st.deep_learned >= 1) | (gain >= 0.05))
-    improved_m = judge & ((st.engagement > st.engagement0) | (st.value >= 0.05))
+    n_j = max(np.count_nonzero(judge), 1)
+    improved_t = np.count_nonzero(judge & ((st.deep_learned >= 1) | (gain >= 0.05)))
+    improved_m = np.count_nonzero(judge & ((st.engagement > st.engagement0) | (st.value >= 0.05)))
 
     reach, aware, s2s, n2n = knowledge_reach(model)
     eff = model.function_effect[live_school]
-    leadership = float((eff >= 0.3).mean()) if eff.size else 0.0
+    leadership = np.count_nonzero(eff >= 0.3) / eff.size if eff.size else 0.0
     staff = np.bincount(st.school[teach], minlength=live_school.size)
     adopted = np.bincount(st.school[changed], minlength=live_school.size)
-    school_wide = float(((adopted >= 0.5 * np.maximum(staff, 1)) & live_school & (staff > 0)).sum()) / max(int(live_school.sum()), 1)
-    weak = float((changed & (st.quality < 0)).sum()) / max(int(changed.sum()), 1)
+    school_wide = np.count_nonzero((adopted >= 0.5 * np.maximum(staff, 1)) & live_school & (staff > 0)) / max(n_live, 1)
+    weak = np.count_nonzero(changed & (st.quality < 0)) / max(n_changed, 1)
     return (
-        model.week, model.week // sc.schedule.weeks_per_year, float(st.net_funding.mean()),
-        float(gain[teach].mean()) if teach.any() else 0.0,
-        float(changed.sum()) / n_t,
+        model.week, model.week // sc.schedule.weeks_per_year, _mean(st.net_funding),
+        _mean(gain[teach]) if n_teach else 0.0,
+        n_changed / n_t,
         model.created / max(model.schools_at_start, 1),
         reach, aware,
-        float(kinds[0]), float(kinds[1]), float(kinds[2]), float(kinds[3]), conflict, per_teacher,
+        *kinds, conflict, per_teacher,
         mean_trust, cross_ties,
-        float(st.engagement[teach].mean()) if teach.any() else 0.0,
-        float((st.member & teach).sum()) / n_t,
+        _mean(st.engagement[teach]) if n_teach else 0.0,
+        np.count_nonzero(st.member & teach) / n_t,
         active_share, sustain, pupil,
-        float(improved_t.sum()) / n_j, float(improved_m.sum()) / n_j,
-        pupil, float((teach & (st.deep_learned >= 1)).sum()) / n_t, leadership, school_wide, s2s, n2n,
-        weak, int(teach.sum()),
+        improved_t / n_j, improved_m / n_j,
+        pupil, np.count_nonzero(teach & (st.deep_learned >= 1)) / n_t, leadership, school_wide, s2s, n2n,
+        weak, n_teach,
     )
 
 
@@ -142,25 +152,27 @@ def knowledge_reach(model) -> tuple[float, float, float, float]:
         held = np.zeros(n_s * S, dtype=bool)
         held[st.school[r[mask]].astype(np.int64) * S + c[mask]] = True
         key = np.flatnonzero(held)
-        sch, col = key // S, key % S
+        sch, col = np.divmod(key, S)
         net = st.school_network[sch]
-        holders = np.bincount(net * S + col, minlength=n_net * S).reshape(n_net, S)
-        origin = st.item_school[net, col] == sch
-        at_origin = np.bincount((net * S + col)[origin], minlength=n_net * S).reshape(n_net, S)
+        cell = net * S + col
+        holders = np.bincount(cell, minlength=n_net * S).reshape(n_net, S)
+        at_origin = np.bincount(cell[st.item_school[net, col] == sch], minlength=n_net * S).reshape(n_net, S)
         return holders, at_origin
 
     deep_holders, deep_origin = spread(level >= DEEP)
-    any_holders, any_origin = spread(level >= 1)
     in_use = (st.item_field >= 0) & (deep_holders > 0)
-    others = np.maximum(net_sizes - 1, 1)[:, None]
-    if not in_use.any():
+    n_use = np.count_nonzero(in_use)
+    if not n_use:
         return 0.0, 0.0, 0.0, 0.0
-    reach = ((deep_holders - deep_origin) / others)[in_use].mean()
+    any_holders, any_origin = spread(level >= 1)
+    others = np.maximum(net_sizes - 1, 1)[:, None]
+    reached = (deep_holders - deep_origin)[in_use]
+    reach = _mean(reached / np.broadcast_to(others, in_use.shape)[in_use])
     aware_use = (st.item_field >= 0) & (any_holders > 0)
-    aware = ((any_holders - any_origin) / others)[aware_use].mean()
-    s2s = ((deep_holders - deep_origin) > 0)[in_use].mean()
-    n2n = (st.item_field == IMPORTED)[in_use].mean()
-    return float(reach), float(aware), float(s2s), float(n2n)
+    aware = _mean(((any_holders - any_origin) / others)[aware_use])
+    s2s = np.count_nonzero(reached > 0) / n_use
+    n2n = np.count_nonzero(st.item_field[in_use] == IMPORTED) / n_use
+    return reach, aware, s2s, n2n
 
 
 def outcomes(model, table: np.ndarray) -> dict[str, float]:
