@@ -1,0 +1,324 @@
+"""The trainer app: its scenarios, its model, its pictures, and the page in a real browser."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nlcsim import NLCModel, Scenario
+from nlcsim.app import serve
+from nlcsim.app.draw import layout_of, png_bytes, save_png, snapshot
+from nlcsim.app.trainer import MAX_SCHOOLS, SLIDERS, Settings, TrainerModel, build_scenario, presets_for_picker
+from nlcsim.scenario import PARAMS
+
+SMALL = """
+[meta]
+name = "small"
+story = "Four small schools, for tests."
+[population]
+networks = 1
+schools_per_network = 4
+teachers_per_school = 8
+[schedule]
+years = 2
+[funding]
+years = 1.0
+"""
+
+
+@pytest.fixture
+def small_preset(tmp_path) -> str:
+    path = tmp_path / "small.toml"
+    path.write_text(SMALL)
+    return str(path)
+
+
+# -- the settings behind the controls -------------------------------------------------
+def test_every_slider_sets_a_real_parameter_within_its_allowed_range():
+    params = {p.name: p for p in PARAMS}
+    for spec in SLIDERS:
+        p = params[spec.key]
+        assert p.low <= spec.low < spec.high <= p.high, spec.key
+        assert spec.meaning == p.meaning and spec.meaning
+    features = {s.key.split(".")[0] for s in SLIDERS}
+    assert features == {"trust", "collaboration", "leadership", "enquiry", "purpose", "accountability",
+                        "capacity", "funding"}
+
+
+@pytest.mark.parametrize("end", ["low", "high"])
+def test_every_slider_at_its_end_runs_50_weeks_with_events(small_preset, end):
+    """Each slider at its minimum (and maximum) runs 50 weeks, through every trainer event, without an error."""
+    for spec in SLIDERS:
+        value = getattr(spec, end)
+        model = TrainerModel(Settings(preset=small_preset, values={spec.key: value}))
+        assert model.scenario[spec.key] == value
+        for week in range(50):
+            if week == 10:
+                model.cut_funding()
+            elif week == 20:
+                model.head_leaves()
+                model.broker_leaves()
+            elif week == 30:
+                model.school_joins()
+            model.step()
+        ts = model.timeseries
+        assert model.week == model.twin.week == 50, spec.key
+        assert np.isfinite(ts.drop(columns=["week", "year", "teachers"]).to_numpy()).all(), (spec.key, value)
+
+
+def test_every_preset_can_be_shown_as_one_network_of_at_most_20_schools():
+    for name in presets_for_picker():
+        sc = build_scenario(name)
+        assert sc.population.networks == 1
+        assert sc.population.schools_per_network <= MAX_SCHOOLS
+    england = build_scenario("england", {"trust.initial": 0.7})
+    assert england["trust.initial"] == 0.7 and england.population.schools_per_network == 11
+
+
+def test_picking_a_preset_moves_the_sliders_to_its_values():
+    high = Settings.for_preset("high_trust")
+    assert high.values["trust.initial"] == Scenario.load("high_trust")["trust.initial"]
+    assert high.scenario()["trust.initial"] == high.values["trust.initial"]
+    moved = high.with_value("collaboration.depth", 0.9)
+    assert moved.scenario()["collaboration.depth"] == 0.9
+    assert moved.scenario()["trust.initial"] == high.values["trust.initial"]
+
+
+def test_the_twin_differs_in_the_compared_feature_only(small_preset):
+    settings = Settings(preset=small_preset, compare_key="leadership.distribution", compare_value=0.9)
+    model = TrainerModel(settings)
+    assert model.scenario.diff(model.twin.scenario) == {"leadership.distribution": (0.5, 0.9)}
+
+
+def test_a_head_leaving_happens_in_the_same_school_in_both_runs(small_preset):
+    model = TrainerModel(Settings(preset=small_preset))
+    for _ in range(5):
+        model.step()
+    model.head_leaves()
+    model.school_joins()
+    model.cut_funding()
+    mine = [(e["kind"], e.get("school")) for e in model.event_log]
+    twins = [(e["kind"], e.get("school")) for e in model.twin.event_log]
+    assert mine == twins and mine[0][1] is not None
+    model.step()
+    assert model.timeseries["funding"].iloc[-1] == 0 and model.twin.timeseries["funding"].iloc[-1] == 0
+
+
+def test_the_same_settings_give_the_same_run(small_preset):
+    runs = []
+    for _ in range(2):
+        model = TrainerModel(Settings(preset=small_preset, seed=5))
+        for _ in range(20):
+            model.step()
+        runs.append(model.table)
+    assert np.array_equal(runs[0], runs[1])
+
+
+def test_the_run_stops_at_the_end_of_the_scenario(small_preset):
+    model = TrainerModel(Settings(preset=small_preset))
+    while model.running:
+        model.step()
+    assert model.week == model.scenario.weeks
+    model.step()
+    assert model.week == model.scenario.weeks
+
+
+# -- the network view --------------------------------------------------------------------
+def test_layout_is_fixed_while_the_network_runs_and_grows(small_preset):
+    model = NLCModel(Scenario.load(small_preset), seed=2)
+    rows0, xy0 = layout_of(model).positions(model.state)
+    before = dict(zip(rows0.tolist(), map(tuple, xy0)))
+    for _ in range(30):
+        model.step()
+    model.school_joins()
+    rows1, xy1 = layout_of(model).positions(model.state)
+    after = dict(zip(rows1.tolist(), map(tuple, xy1)))
+    kept = [r for r in before if r in after and model.state.school[r] >= 0]
+    assert kept and all(before[r] == after[r] for r in kept)
+    # Each teacher is drawn nearer their own school's centre than any other school's.
+    layout = layout_of(model)
+    centres = layout.school_xy[: model.state.school_alive.size]
+    d = np.linalg.norm(xy1[:, None, :] - centres[None, :, :], axis=2)
+    d[:, ~model.state.school_alive] = np.inf
+    assert (d.argmin(axis=1) == model.state.school[rows1]).all()
+
+
+def test_snapshot_draws_each_tie_once_with_its_last_collaboration_type(small_preset):
+    model = NLCModel(Scenario.load(small_preset), seed=3)
+    for _ in range(10):
+        model.step()
+    snap = snapshot(model)
+    st = model.state
+    assert snap.tie_type.size * 2 == int((st.nbr[st.alive] >= 0).sum())
+    assert set(np.unique(snap.tie_type)) <= {-1, 0, 1, 2, 3}
+    assert (snap.tie_type >= 0).any()
+
+
+def test_png_for_slides_shows_the_current_week(small_preset, tmp_path):
+    model = TrainerModel(Settings(preset=small_preset))
+    first = png_bytes(model, dpi=40)
+    for _ in range(8):
+        model.step()
+    path = save_png(model, tmp_path / "slide.png", dpi=40)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert path.read_bytes() != first
+
+
+# -- animations ----------------------------------------------------------------------
+def test_animate_writes_a_gif_and_an_mp4(tmp_path, capsys):
+    import imageio.v3 as iio
+
+    from nlcsim.cli import main
+
+    gif, mp4 = tmp_path / "run.gif", tmp_path / "run.mp4"
+    assert main(["animate", "baseline", "--out", str(gif), "--weeks", "4", "--every", "2", "--dpi", "20",
+                 "--set", "population.schools_per_network=4"]) == 0
+    frames = iio.imread(gif, index=None)
+    assert frames.shape[0] == 3 and frames.shape[1:3] == (180, 320)
+    assert not np.array_equal(frames[0], frames[-1])
+    assert main(["animate", "baseline", "--out", str(mp4), "--weeks", "2", "--every", "1", "--dpi", "32"]) == 0
+    assert mp4.stat().st_size > 1000
+    assert main(["animate", "baseline", "--out", str(tmp_path / "run.avi")]) == 2
+    assert "must end in .gif or .mp4" in capsys.readouterr().err
+
+
+# -- serving offline ---------------------------------------------------------------
+def test_the_page_needs_nothing_from_the_internet():
+    assert serve.assets_dir() is not None
+    assert serve.needed_assets()
+    assert serve.missing_assets() == []
+    # Mesa 3.3.1's SolaraViz renders with ipyvuetify 1.12 and ipyvue 1.13, not with version 3.
+    assert importlib.metadata.version("ipyvuetify").startswith("1.12.")
+    assert importlib.metadata.version("ipyvue").startswith("1.13.")
+
+
+def test_app_listens_on_this_machine_only_by_default():
+    from nlcsim.cli import build_parser
+
+    args = build_parser().parse_args(["app"])
+    assert args.host == "127.0.0.1"
+    command = serve.server_command(args.host, 9999)
+    assert command[command.index("--host") + 1] == "127.0.0.1" and "--no-open" in command
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def app_url(artifacts):
+    """The app's server on a free local port; always stopped afterwards."""
+    port = _free_port()
+    log = open(artifacts / "app_server.log", "w")
+    proc = serve.start(port=port, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.time() + 90
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=5).read()
+                break
+            except OSError:
+                if proc.poll() is not None or time.time() > deadline:
+                    raise RuntimeError(f"the app server did not start; see {artifacts / 'app_server.log'}")
+                time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+        log.close()
+
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def test_trainer_drives_the_network_in_a_browser_with_no_network(app_url, artifacts):
+    from playwright.sync_api import expect, sync_playwright
+
+    outside = []
+
+    def local_only(route):
+        url = route.request.url
+        if url.startswith(app_url) or url.startswith(("blob:", "data:")):
+            route.continue_()
+        else:  # nothing may come from the internet
+            outside.append(url)
+            route.abort()
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1000}, accept_downloads=True)
+            page.route("**/*", local_only)
+            page.goto(app_url)
+            network = page.locator("img.nlc-network-view")
+            plots = page.locator("img.nlc-live-plots")
+            expect(network).to_be_visible(timeout=60_000)
+            expect(plots).to_be_visible()
+            counter = page.get_by_text("Step: ", exact=False).first
+            expect(counter).to_have_text("Step: 0")
+            page.screenshot(path=artifacts / "app_1_loaded.png")
+
+            # Pick a preset: the sliders move to its values.
+            page.locator(".nlc-preset").click()
+            page.locator(".v-menu__content .v-list-item", has_text="high_trust").click()
+            trust = page.locator(".nlc-slider-trust-initial [role=slider]")
+            expect(trust).to_have_attribute("aria-valuenow", "0.8")
+
+            # Move a slider (keyboard, as on a laptop at the front of the room).
+            depth = page.locator(".nlc-slider-collaboration-depth [role=slider]")
+            before = float(depth.get_attribute("aria-valuenow"))
+            depth.focus()
+            page.keyboard.press("ArrowRight")
+            page.keyboard.press("ArrowRight")
+            expect(depth).to_have_attribute("aria-valuenow", f"{before + 0.1:g}")
+            expect(page.locator(".nlc-meaning", has_text="collaboration norms")).to_contain_text(f"{before + 0.1:g}")
+            network_start, plots_start = network.screenshot(), plots.screenshot()
+
+            step = page.get_by_role("button", name="Step", exact=True)
+            for week in range(1, 6):
+                step.click()
+                expect(counter).to_have_text(f"Step: {week}", timeout=30_000)
+            page.get_by_role("button", name="Cut funding now").click()
+            expect(page.locator(".nlc-last-event")).to_contain_text("Week 5: the funding was cut", timeout=30_000)
+            for week in range(6, 8):
+                step.click()
+                expect(counter).to_have_text(f"Step: {week}", timeout=30_000)
+            page.wait_for_timeout(500)
+            page.screenshot(path=artifacts / "app_2_after_steps_and_cut.png")
+            network_end, plots_end = network.screenshot(), plots.screenshot()
+            (artifacts / "app_network_before.png").write_bytes(network_start)
+            (artifacts / "app_network_after.png").write_bytes(network_end)
+            (artifacts / "app_plots_after.png").write_bytes(plots_end)
+            assert network_end != network_start
+            assert plots_end != plots_start
+
+            # A PNG of the current view for slides.
+            with page.expect_download() as download:
+                page.get_by_role("button", name="PNG for slides").click()
+            slide = Path(download.value.path()).read_bytes()
+            assert slide[:8] == b"\x89PNG\r\n\x1a\n"
+            (artifacts / "app_slide.png").write_bytes(slide)
+
+            # Side by side: the same seed under two settings.
+            page.get_by_role("tab", name="Side by side").click()
+            compare = page.locator("img.nlc-compare-view")
+            expect(compare).to_be_visible(timeout=60_000)
+            page.screenshot(path=artifacts / "app_3_side_by_side.png")
+            assert outside == []
+        finally:
+            browser.close()
