@@ -177,14 +177,10 @@ class State:
         a, b, trust = a[ok], b[ok], trust[ok]
         if a.size == 0:
             return 0
-        keep = a != b
-        ends = np.concatenate([a, b])
-        _, first = np.unique(ends, return_index=True)
-        once = np.zeros(ends.size, dtype=bool)
-        once[first] = True
-        counts = np.bincount(ends, minlength=self.rows)
-        keep &= once[: a.size] & once[a.size:] & (counts[a] == 1) & (counts[b] == 1)
-        keep &= self.tie_slot(a, b) < 0
+        # Each end once in the batch (which also drops self-pairs), and the tie not there yet.
+        counts = np.bincount(np.concatenate([a, b]), minlength=self.rows)
+        keep = (counts[a] == 1) & (counts[b] == 1)
+        keep &= ~(self.nbr[a] == b[:, None]).any(axis=1)
         free_a = self.nbr[a] < 0
         free_b = self.nbr[b] < 0
         keep &= free_a.any(axis=1) & free_b.any(axis=1)
