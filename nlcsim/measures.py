@@ -15,6 +15,7 @@ import numpy as np
 from .state import ACTIVE, DEEP, FUNCTIONS, IMPORTED, LEFT
 
 CHANGED = 0.1  # practice gain that counts as changed practice (0-1 scale)
+IMPROVED = 0.05  # gain in practice or engagement (0-1 scale) a teacher would report as an improvement
 
 COLUMNS: dict[str, tuple[str, str]] = {
     "week": ("week", "school week of the run, from 0"),
@@ -39,7 +40,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "sustainability": ("0-1", "active_schools_share x min(1, interactions per teacher over the last 13 weeks / their mean over the funded weeks)"),
     "pupil_outcome": ("effect size", "mean over schools of the enacted effect pupils.lag_weeks ago minus the enacted effect at the start"),
     "improved_teaching_share": ("share of teachers", "teachers in post at least 26 weeks who learned something deeply in the network or whose practice rose by 0.05 (the MORI 2004 question)"),
-    "improved_motivation_share": ("share of teachers", "teachers in post at least 26 weeks whose engagement is above its level on joining or who found recent collaboration rewarding (the MORI 2004 question)"),
+    "improved_motivation_share": ("share of teachers", "teachers in post at least 26 weeks whose engagement rose by at least 0.05 since joining (the MORI 2004 question)"),
     "learning_pupil": ("effect size", "pupil learning: equal to pupil_outcome (seed 004 level 1)"),
     "learning_adult": ("share of teachers", "adult learning: teachers holding something deeply that they learned in the network (level 2)"),
     "learning_leadership": ("share of functions", "leadership learning: leadership functions held and done with effect >= 0.3 (level 3)"),
@@ -109,7 +110,7 @@ def record(model, inter) -> tuple:
     judge = teach & tenure
     n_j = max(np.count_nonzero(judge), 1)
     improved_t = np.count_nonzero(judge & ((st.deep_learned >= 1) | (gain >= 0.05)))
-    improved_m = np.count_nonzero(judge & ((st.engagement > st.engagement0) | (st.value >= 0.05)))
+    improved_m = np.count_nonzero(judge & (st.engagement - st.engagement0 >= IMPROVED))
 
     reach, aware, s2s, n2n = knowledge_reach(model)
     eff = model.function_effect[live_school]

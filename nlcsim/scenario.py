@@ -97,7 +97,7 @@ PARAMS: tuple[Param, ...] = (
     _p("trust", "decay_rate", 0.01, float, "per week", 0, 0.5, "share of trust lost each week a tie is not used", "MODEL-BRIEF (unused ties decay)"),
     # collaboration depth
     _p("collaboration", "depth", 0.5, float, "0-1", 0, 1, "the network's collaboration norms (0 = storytelling-and-scanning norms, 1 = joint-work norms)", "seed 000 (Little's taxonomy)"),
-    _p("collaboration", "contact_rate", 0.6, float, "per week", 0, 1, "weekly chance that an engaged teacher with full time starts a collaborative interaction", ""),
+    _p("collaboration", "contact_rate", 0.9, float, "per week", 0, 1, "weekly chance that an engaged teacher with full time starts a collaborative interaction", "calibrated: about 0.5 interactions per teacher a week while funded (docs/calibration.md)"),
     _p("collaboration", "tie_meeting_rate", 0.0, float, "per tie per week", 0, 1, "weekly chance that each tie between two members meets on its own, besides the partners teachers draw; 1 with contact_rate 0 is the docking limit in which every tie meets every week (docs/calibration.md, Docking)", "Reed-Frost / SI contagion on a graph"),
     # enquiry
     _p("enquiry", "level", 0.5, float, "0-1", 0, 1, "how much collaborative enquiry the network does (questioning, data, research)", "seed 000 (inquiry); seed 001 (enquiry-based practice)"),
@@ -136,7 +136,7 @@ PARAMS: tuple[Param, ...] = (
     _p("knowledge", "effect_sd", 0.3, float, "effect size", 0, 1, "spread of true effects between pieces of knowledge", ""),
     _p("knowledge", "creation_rate", 0.06, float, "per joint-work episode", 0, 1, "chance that a joint-work episode with enquiry co-constructs a new piece of knowledge", "seed 000 (joint work creates new knowledge)"),
     _p("knowledge", "transfer_chance", 1.0, float, "per exchange", 0, 1, "chance that an exchange that is not a conflict passes an item on (1 = every such exchange passes one item); the per-contact transmission chance b of simple contagion", "seed 004 (learning from each other)"),
-    _p("knowledge", "slots", 96, int, "items per network", 8, 4096, "working memory of pieces of knowledge a network holds at once (forgotten items free their slot)", ""),
+    _p("knowledge", "slots", 256, int, "items per network", 8, 4096, "working memory of pieces of knowledge a network holds at once (forgotten items free their slot)", ""),
     # pupils
     _p("pupils", "lag_weeks", 39, int, "weeks", 0, 400, "delay between a change in enacted practice and pupil outcomes", "seed 000 (practice -> pupil learning)"),
 )

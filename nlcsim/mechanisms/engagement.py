@@ -4,10 +4,13 @@ Each week a teacher's felt value of collaboration is an exponential average
 of what this week's interactions and learning were worth.  Engagement moves
 toward
 
-    0.15 + 1.5 value + ownership_weight x (0.4 holds a function + 0.4 school ownership)
+    0.15 + 0.15 clarity + 1.5 value + ownership_weight x (0.4 holds a function + 0.4 school ownership)
     + 0.25 facilitation + 0.15 external accountability - cost x (1 - time paid for)
 
-at ``engagement.rate`` a week.  While the programme pays release time the
+at ``engagement.rate`` a week.  A clear, shared focus draws people in (seed
+001: "networks work to the degree that they bring people together with an
+idea that is attractive and engaging"; seed 003, Parker: a sense of shared
+purpose).  While the programme pays release time the
 cost is covered; afterwards schools carry it, softened by their own
 commitment (MODEL-BRIEF; seed 001: "shared ownership ... is often more crucial
 than financial resources in sustaining networks"; seed 003: funding as a
@@ -21,6 +24,8 @@ import numpy as np
 
 from ..state import ACTIVE, DORMANT, FACILITATION, LEFT
 
+PURPOSE_PULL = 0.15  # engagement a fully clear, shared focus adds (calibrated: docs/calibration.md)
+
 
 def update_engagement(model) -> None:
     st, sc = model.state, model.scenario
@@ -30,7 +35,7 @@ def update_engagement(model) -> None:
     paid = np.minimum(1.0, st.net_funding[np.maximum(st.network, 0)])
     own_school = model.ownership[s]
     cover = paid + (1 - paid) * 0.5 * st.school_commitment[s]
-    target = (0.15 + 1.5 * st.value + e.ownership * (0.4 * model.holds_function + 0.4 * own_school)
+    target = (0.15 + PURPOSE_PULL * sc.purpose.clarity + 1.5 * st.value + e.ownership * (0.4 * model.holds_function + 0.4 * own_school)
               + 0.25 * model.function_effect[s, FACILITATION] + 0.15 * sc.accountability.external
               - e.cost * (1.0 - cover))
     target = np.clip(target, 0.0, 1.0)
