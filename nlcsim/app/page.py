@@ -38,7 +38,7 @@ STYLE = """
 .nlc-sidebar-note { font-size: 13px; color: #666; }
 /* Keep the whole view on screen: the pictures shrink to the window's height. */
 img.nlc-network-view, img.nlc-live-plots { max-height: calc(100vh - 210px); object-fit: contain; object-position: left top; }
-img.nlc-compare-view { max-height: calc(100vh - 190px); object-fit: contain; object-position: left top; }
+img.nlc-compare-view { max-height: calc(100vh - 250px); object-fit: contain; object-position: left top; }
 /* Mesa's "Model Parameters" card is empty here (the controls below replace it). */
 .v-card:has(> .v-card__text > .v-sheet:empty) { display: none; }
 """
