@@ -19,7 +19,23 @@ from .model import NLCModel
 from .run import RunResult, replicate_seeds, run
 from .scenario import PARAMS, Scenario, ScenarioError, presets
 
+# Layers above the model, imported on first use so `import nlcsim` stays light.
+_LAZY = {
+    "sweep": "nlcsim.sweeps", "load_results": "nlcsim.sweeps", "analyze": "nlcsim.sweeps",
+    "compare": "nlcsim.reports.compare",
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'nlcsim' has no attribute {name!r}")
+
+
 __all__ = [
     "COLUMNS", "Leader", "NLCModel", "Network", "OUTCOMES", "PARAMS", "RunResult", "Scenario",
-    "ScenarioError", "School", "Teacher", "__version__", "presets", "replicate_seeds", "run",
+    "ScenarioError", "School", "Teacher", "__version__", "analyze", "compare", "load_results", "presets",
+    "replicate_seeds", "run", "sweep",
 ]
