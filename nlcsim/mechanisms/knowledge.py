@@ -57,26 +57,29 @@ def _pick_better_known(model, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndar
 
     The same draw, to the last bit, as :func:`_pick` over every item column
     with the weights of items the source does not know better set to zero;
-    but the running sums are taken over those few items only (a source knows
-    a handful of the items better than its partner).  Where no running sum
-    exceeds the draw, :func:`_pick` gives the last column; so does this.
+    but the running sums are taken over those items only, one column per
+    exchange, down the columns.  Where no running sum exceeds the draw,
+    :func:`_pick` gives the last column; so does this.
     """
     st = model.state
     local_w, public_w = model.weights
-    n, width, S = src.size, st.know.shape[1], st.slots
-    row, col = np.divmod(np.flatnonzero(st.know[src] > st.know[dst]), width)
-    public = public_w if public_w.size else np.zeros(1)
-    w = np.where(col < S, local_w[st.network[src[row]], np.minimum(col, S - 1)],
-                 public[np.clip(col - S, 0, public.size - 1)])
+    n, width = src.size, st.know.shape[1]
+    cells = np.flatnonzero(st.know[src] > st.know[dst])
+    row = cells // width
+    col = cells - row * width
+    table = np.concatenate([local_w, np.broadcast_to(public_w, (local_w.shape[0], public_w.size))], axis=1)
     count = np.bincount(row, minlength=n)
     first = np.cumsum(count) - count
-    rank = np.arange(row.size) - first[row]
-    dense = np.zeros((n, max(int(count.max(initial=0)), 1)))
-    dense[row, rank] = w
-    cum = np.cumsum(dense, axis=1)
-    total = cum[:, -1]
+    cum = np.zeros((max(int(count.max(initial=0)), 1), n))  # candidate x exchange
+    cum[np.arange(row.size) - first[row], row] = table.reshape(-1)[st.network[src][row] * width + col]
+    if n < 256:
+        np.cumsum(cum, axis=0, out=cum)
+    else:  # the same sums in the same order, each step vectorised across exchanges
+        for k in range(1, cum.shape[0]):
+            np.add(cum[k - 1], cum[k], out=cum[k])
+    total = cum[-1].copy()
     u = model.rng.random(n) * total
-    k = (cum <= u[:, None]).sum(axis=1)
+    k = np.count_nonzero(cum <= u, axis=0)
     chosen = np.where(k < count, col[np.minimum(first + k, max(col.size - 1, 0))] if col.size else 0, width - 1)
     return chosen, total > 0
 
