@@ -140,32 +140,32 @@ def knowledge_reach(model) -> tuple[float, float, float, float]:
     """Reach of local knowledge across schools, and the network-to-network share."""
     st = model.state
     S = st.slots
-    n_s = st.school_alive.size
     n_net = st.net_alive.size
-    r, c = np.divmod(np.flatnonzero(st.know[:, :S] != 0), S)  # flat, on bools: the fast path of nonzero
-    ok = st.alive[r]
-    r, c = r[ok], c[ok]
-    level = st.know[r, c]
     net_sizes = np.bincount(st.school_network[st.school_alive], minlength=n_net)
+    schools, levels = st.school_knowledge()
+    if schools.size == 0:
+        return 0.0, 0.0, 0.0, 0.0
+    deep_held, any_held = (levels & DEEP) != 0, levels != 0
+    net_of = st.school_network[schools]
+    # Each local item's school of origin, where it still has staff in the item's network.
+    origin = np.maximum(st.item_school, 0)
+    at = np.full(st.school_alive.size, -1)
+    at[schools] = np.arange(schools.size)
+    home = (st.item_school >= 0) & (st.school_network[origin] == np.arange(n_net)[:, None]) & (at[origin] >= 0)
+    home_at, cols = np.maximum(at[origin], 0), np.arange(S)
 
-    def spread(mask):
-        # (school, item) pairs holding the item, once each: a flag table, not a sort
-        held = np.zeros(n_s * S, dtype=bool)
-        held[st.school[r[mask]].astype(np.int64) * S + c[mask]] = True
-        key = np.flatnonzero(held)
-        sch, col = np.divmod(key, S)
-        net = st.school_network[sch]
-        cell = net * S + col
-        holders = np.bincount(cell, minlength=n_net * S).reshape(n_net, S)
-        at_origin = np.bincount(cell[st.item_school[net, col] == sch], minlength=n_net * S).reshape(n_net, S)
-        return holders, at_origin
+    def spread(held):
+        """Schools holding each item, per network; and whether its school of origin is one."""
+        school, col = np.divmod(np.flatnonzero(held), S)
+        holders = np.bincount(net_of[school] * S + col, minlength=n_net * S).reshape(n_net, S)
+        return holders, (home & held[home_at, cols]).astype(np.int64)
 
-    deep_holders, deep_origin = spread(level >= DEEP)
+    deep_holders, deep_origin = spread(deep_held)
     in_use = (st.item_field >= 0) & (deep_holders > 0)
     n_use = np.count_nonzero(in_use)
     if not n_use:
         return 0.0, 0.0, 0.0, 0.0
-    any_holders, any_origin = spread(level >= 1)
+    any_holders, any_origin = spread(any_held)
     others = np.maximum(net_sizes - 1, 1)[:, None]
     reached = (deep_holders - deep_origin)[in_use]
     reach = _mean(reached / np.broadcast_to(others, in_use.shape)[in_use])

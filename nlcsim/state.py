@@ -63,6 +63,17 @@ TEACHER_FIELDS: dict[str, tuple[type, object]] = {
 }
 
 
+def or_by(keys: np.ndarray, words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of a matrix grouped by key: the distinct keys (ascending) and each group's bitwise OR."""
+    if keys.size > 1 and (keys[1:] < keys[:-1]).any():
+        order = np.argsort(keys, kind="stable")
+        keys, words = keys[order], words[order]
+    if keys.size == 0:
+        return keys, np.zeros((0,) + words.shape[1:], dtype=words.dtype)
+    starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
+    return keys[starts], np.bitwise_or.reduceat(words, starts, axis=0)
+
+
 class State:
     """All arrays of one model run.  Shapes are fixed except when grown."""
 
@@ -155,6 +166,25 @@ class State:
         """Per-row view of an item attribute: local slots of each row's network, then public."""
         local = table[self.network[rows]]
         return np.concatenate([local, np.broadcast_to(public, (rows.size, public.size))], axis=1)
+
+    def school_knowledge(self) -> tuple[np.ndarray, np.ndarray]:
+        """What each school knows of its network's local items, in one pass over the staff alive.
+
+        Returns the schools with staff alive (ascending) and a schools x slots
+        matrix: the bitwise OR of the staff's depth levels.  Levels are 0-3,
+        so the OR is non-zero where someone holds the item, and has its DEEP
+        bit set where someone holds it deeply or profoundly.  The OR runs on
+        whole 64-bit words of the knowledge matrix, so the cost does not grow
+        as the matrix fills up.
+        """
+        rows = np.flatnonzero(self.alive)
+        know = self.know
+        if know.shape[1] % 8 or not know.flags.c_contiguous:
+            know = np.pad(know, ((0, 0), (0, -know.shape[1] % 8)))  # a padded copy, whole words
+        words = know.view(np.uint64)
+        contiguous = rows.size and rows[-1] == rows.size - 1  # rows 0..n-1 alive: no gather needed
+        schools, ored = or_by(self.school[rows], words[: rows.size] if contiguous else words[rows])
+        return schools, ored.view(np.uint8)[:, : self.slots]
 
     # -- ties -------------------------------------------------------------
     def tie_slot(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
