@@ -239,11 +239,10 @@ def enquire(model) -> None:
 def forget(model) -> None:
     """Free the slots of local items nobody in the network holds any more."""
     st = model.state
-    r, c = np.nonzero(st.know[:, : st.slots] > 0)
-    keep = st.alive[r]
-    n_net = st.net_alive.size
-    held = np.bincount(st.network[r[keep]].astype(np.int64) * st.slots + c[keep], minlength=n_net * st.slots)
-    held = held.reshape(n_net, st.slots) > 0
+    schools, levels = st.school_knowledge()
+    school, col = np.divmod(np.flatnonzero(levels != 0), st.slots)
+    held = np.zeros((st.net_alive.size, st.slots), dtype=bool)
+    held[st.school_network[schools[school]], col] = True
     gone = (st.item_field >= 0) & ~held
     st.item_field[gone] = -1
     st.item_school[gone] = -1
