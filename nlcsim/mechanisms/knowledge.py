@@ -22,6 +22,7 @@ from .partners import Interactions
 
 VALUE_OF_TYPE = np.array([0.05, 0.1, 0.15, 0.25])  # felt value of an exchange by type
 VALUE_OF_DEPTH = np.array([0.0, 0.05, 0.3, 0.5])    # felt value of what was learned
+PICK_BLOCK = 1024  # exchanges per pass when drawing what is passed on
 
 
 def perceive(model, true_effect: np.ndarray) -> np.ndarray:
@@ -64,24 +65,35 @@ def _pick_better_known(model, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndar
     st = model.state
     local_w, public_w = model.weights
     n, width = src.size, st.know.shape[1]
-    cells = np.flatnonzero(st.know[src] > st.know[dst])
+    table = np.concatenate([local_w, np.broadcast_to(public_w, (local_w.shape[0], public_w.size))], axis=1).reshape(-1)
+    at = st.network[src].astype(np.int64) * width  # each source's row of ``table``
+    draw = model.rng.random(n)  # the draws _pick would make, in the same order
+    chosen, total = np.empty(n, dtype=np.int64), np.empty(n)
+    for start in range(0, n, PICK_BLOCK):  # in blocks, so the candidate tables stay in cache
+        part = slice(start, start + PICK_BLOCK)
+        chosen[part], total[part] = _draw_items(st.know[src[part]] > st.know[dst[part]], table, at[part], draw[part])
+    return chosen, total > 0
+
+
+def _draw_items(better: np.ndarray, table: np.ndarray, at: np.ndarray, draw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One block of :func:`_pick_better_known`: the chosen item column and the total weight, per exchange."""
+    n, width = better.shape
+    cells = np.flatnonzero(better)
     row = cells // width
     col = cells - row * width
-    table = np.concatenate([local_w, np.broadcast_to(public_w, (local_w.shape[0], public_w.size))], axis=1)
     count = np.bincount(row, minlength=n)
     first = np.cumsum(count) - count
     cum = np.zeros((max(int(count.max(initial=0)), 1), n))  # candidate x exchange
-    cum[np.arange(row.size) - first[row], row] = table.reshape(-1)[st.network[src][row] * width + col]
+    cum[np.arange(row.size) - first[row], row] = table[at[row] + col]
     if n < 256:
         np.cumsum(cum, axis=0, out=cum)
     else:  # the same sums in the same order, each step vectorised across exchanges
         for k in range(1, cum.shape[0]):
             np.add(cum[k - 1], cum[k], out=cum[k])
     total = cum[-1].copy()
-    u = model.rng.random(n) * total
-    k = np.count_nonzero(cum <= u, axis=0)
+    k = np.count_nonzero(cum <= draw * total, axis=0)
     chosen = np.where(k < count, col[np.minimum(first + k, max(col.size - 1, 0))] if col.size else 0, width - 1)
-    return chosen, total > 0
+    return chosen, total
 
 
 def allocate_slots(model, networks: np.ndarray) -> np.ndarray:
