@@ -284,9 +284,9 @@ def test_trainer_drives_the_network_in_a_browser_with_no_network(app_url, artifa
             before = float(depth.get_attribute("aria-valuenow"))
             depth.focus()
             page.keyboard.press("ArrowRight")
-            page.keyboard.press("ArrowRight")
+            page.keyboard.press("ArrowRight")  # each press starts a new run; none may be lost
             expect(depth).to_have_attribute("aria-valuenow", f"{before + 0.1:g}")
-            expect(page.locator(".nlc-meaning", has_text="collaboration norms")).to_contain_text(f"{before + 0.1:g}")
+            expect(page.locator(".nlc-meaning-collaboration-depth")).to_contain_text(f"{before + 0.1:g} · ")
             network_start, plots_start = network.screenshot(), plots.screenshot()
 
             step = page.get_by_role("button", name="Step", exact=True)

@@ -48,10 +48,17 @@ _STORIES = presets()
 
 @solara.component
 def FeatureSlider(key: str, value: float, on_change):
-    """One slider that acts when let go (not at every pixel of a drag), with its meaning underneath."""
+    """One slider that acts when let go (not at every pixel of a drag), with its meaning underneath.
+
+    The slider shows where the hand has put it (``shown``) and follows ``value``
+    when that changes (a new preset); it starts a new run only on "change",
+    when let go or at each key press.
+    """
     spec = SLIDER[key]
-    slider = solara.v.Slider(v_model=value, min=spec.low, max=spec.high, step=spec.step, label=spec.label,
-                             thumb_label=True, hide_details=True, class_=f"nlc-slider nlc-slider-{key.replace('.', '-')}")
+    shown = solara.use_reactive(value)
+    slider = solara.v.Slider(v_model=shown.value, on_v_model=lambda v: shown.set(float(v)), min=spec.low,
+                             max=spec.high, step=spec.step, label=spec.label, thumb_label=True, hide_details=True,
+                             class_=f"nlc-slider nlc-slider-{key.replace('.', '-')}")
 
     def changed(widget, event, data):
         if data is not None and float(data) != value:
@@ -60,8 +67,8 @@ def FeatureSlider(key: str, value: float, on_change):
     solara.v.use_event(slider, "change", changed)
     with solara.Column(gap="0px"):
         solara.display(slider)
-        solara.Text(f"{value:g} {spec.unit if spec.unit != '0-1' else ''} · {spec.meaning}".replace("  ", " "),
-                    classes=["nlc-meaning"])
+        unit = "" if spec.unit == "0-1" else f" {spec.unit}"
+        solara.Text(f"{value:g}{unit} · {spec.meaning}", classes=["nlc-meaning", f"nlc-meaning-{key.replace('.', '-')}"])
 
 
 @solara.component
