@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..draws import draw_columns
 from ..state import CO_CONSTRUCTED, DEEP, IMPORTED, JOINT_WORK, PROFOUND, SHALLOW
 from .learning import depth_reached
 from .partners import Interactions
@@ -81,19 +82,7 @@ def _draw_items(better: np.ndarray, table: np.ndarray, at: np.ndarray, draw: np.
     cells = np.flatnonzero(better)
     row = cells // width
     col = cells - row * width
-    count = np.bincount(row, minlength=n)
-    first = np.cumsum(count) - count
-    cum = np.zeros((max(int(count.max(initial=0)), 1), n))  # candidate x exchange
-    cum[np.arange(row.size) - first[row], row] = table[at[row] + col]
-    if n < 256:
-        np.cumsum(cum, axis=0, out=cum)
-    else:  # the same sums in the same order, each step vectorised across exchanges
-        for k in range(1, cum.shape[0]):
-            np.add(cum[k - 1], cum[k], out=cum[k])
-    total = cum[-1].copy()
-    k = np.count_nonzero(cum <= draw * total, axis=0)
-    chosen = np.where(k < count, col[np.minimum(first + k, max(col.size - 1, 0))] if col.size else 0, width - 1)
-    return chosen, total
+    return draw_columns(row, col, table[at[row] + col], n, width, draw)
 
 
 def allocate_slots(model, networks: np.ndarray) -> np.ndarray:

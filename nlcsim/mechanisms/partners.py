@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..draws import draw_columns
 from ..state import ACTIVE, BROKERING, DORMANT
 
 
@@ -63,18 +64,18 @@ def choose_partners(model) -> Interactions:
     p = sc.collaboration.contact_rate * st.engagement * st.time * status_factor(model)
     draws = rng.random(st.rows)
     init = np.flatnonzero(can & (draws < p))
+    # The initiators' ties to members (a few of their slots), in slot order.
     nb = st.nbr[init]
-    valid = nb >= 0
-    nbc = np.where(valid, nb, 0)
-    cross = st.school[nbc] != st.school[init][:, None]
+    cells = np.flatnonzero(nb >= 0)
+    r = cells // st.degree
+    s, j = cells - r * st.degree, nb.reshape(-1)[cells]
+    mate = st.member[j] & st.alive[j]
+    r, s, j = r[mate], s[mate], j[mate]
+    i = init[r]
     broker = 0.5 + model.function_effect[st.school[init], BROKERING]
-    w = (valid & st.member[nbc] & st.alive[nbc]) * st.trust[init] \
-        * (0.25 + st.practice[nbc]) * (0.3 + st.engagement[nbc]) \
-        * np.where(cross, broker[:, None], 1.0)
-    cum = np.cumsum(w, axis=1)
-    total = cum[:, -1] if cum.shape[1] else np.zeros(init.size)
-    u = rng.random(init.size) * total
-    slot = np.minimum((cum <= u[:, None]).sum(axis=1), st.degree - 1)
+    w = st.trust[i, s] * (0.25 + st.practice[j]) * (0.3 + st.engagement[j]) \
+        * np.where(st.school[j] != st.school[i], broker[r], 1.0)
+    slot, total = draw_columns(r, s, w, init.size, st.degree, rng.random(init.size))
     ok = total > 0
     i, slot = init[ok], slot[ok]
     j = st.nbr[i, slot].astype(np.int64)
