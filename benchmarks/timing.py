@@ -94,7 +94,7 @@ def time_run(scenario: Scenario, seed: int = 1, weeks: int | None = None, repeat
     weeks = scenario.weeks if weeks is None else weeks
     best = None
     for r in range(repeats):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         model = NLCModel(scenario, seed=seed + r)
         built = time.perf_counter()
         teachers, degree = int(model.state.alive.sum()), mean_degree(model)
@@ -102,7 +102,7 @@ def time_run(scenario: Scenario, seed: int = 1, weeks: int | None = None, repeat
             model.step()
         done = time.perf_counter()
         got = {"setup_s": built - start, "steps_s": done - built, "total_s": done - start,
-               "weeks": weeks, "teachers": teachers, "mean_degree": degree}
+               "cpu_s": time.process_time() - cpu, "weeks": weeks, "teachers": teachers, "mean_degree": degree}
         if best is None or got["total_s"] < best["total_s"]:
             best = got
     best["step_ms"] = 1e3 * best["steps_s"] / weeks
@@ -264,7 +264,33 @@ def phase_times(scenario: Scenario, seed: int = 1, weeks: int | None = None, clo
 
 
 def peak_rss_bytes() -> int:
-    """Peak resident set size of this process so far."""
+    """Peak resident set size of this process since start (or since :func:`reset_peak_rss`).
+
+    On Linux, VmHWM of /proc/self/status: unlike ``getrusage``'s maxrss it
+    is not inherited from the parent across fork and exec.
+    """
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
     import resource
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak if sys.platform == "darwin" else peak * 1024
+
+
+def rss_bytes() -> int:
+    """Resident set size of this process now."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return peak_rss_bytes()
+
+
+def reset_peak_rss() -> bool:
+    """Start measuring the peak afresh from the present size (Linux: clear_refs 5); False if not possible."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
