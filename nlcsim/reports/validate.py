@@ -1,0 +1,685 @@
+"""Pattern-oriented validation: run the seeds' ten patterns and report each verdict.
+
+Each pattern is a declarative TOML file in ``experiments/patterns/`` (see the
+README there): the arms of the contrast (scenarios and parameter levels), the
+replicate count and seed, and one or more checks, each an outcome, a linear
+contrast of the arms and the expected direction or shape.  Every arm runs
+with the same replicate seeds (common random numbers), so each check is
+computed replicate by replicate as a paired difference, and reported as its
+mean with a 95% t-interval:
+
+* ``above`` / ``below``: reproduced when the CI lies wholly above (below) the
+  threshold ``than`` (default 0), not reproduced when it lies wholly on the
+  wrong side, inconclusive otherwise;
+* ``near``: reproduced when the CI lies inside ``target +- tolerance``;
+* ``inverted_u``: the arms are levels of one parameter; reproduced when the
+  mean curve has an interior maximum whose location's bootstrap 95% CI
+  (resampling replicates) stays inside the range of levels, and the drops
+  from the peak to both ends have CIs above zero.
+
+A pattern is reproduced when all its checks are.  ``validate()`` is the API;
+``nlcsim validate`` calls it and writes ``report.md`` with one figure per
+pattern, ``outcomes.csv`` (every replicate) and ``validation.json`` (seeds,
+scenario settings of every arm and the package version).
+
+>>> patterns = load_patterns()
+>>> [p.number for p in patterns] == sorted(p.number for p in patterns)
+True
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import textwrap
+import time
+import tomllib
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .. import __version__
+from ..measures import COLUMNS, OUTCOMES
+from ..replicates import mean_ci
+from ..run import run, seed_record
+from ..scenario import Scenario, ScenarioError
+
+PATTERN_DIR = Path(__file__).resolve().parent.parent.parent / "experiments" / "patterns"
+EXPECTATIONS = ("above", "below", "near", "inverted_u")
+REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE = "reproduced", "not reproduced", "inconclusive"
+BOOTSTRAP = 2000
+
+
+class PatternError(ValueError):
+    """A pattern file could not be read; the message lists every problem."""
+
+    def __init__(self, source: str, problems: list[str]):
+        self.source, self.problems = source, problems
+        super().__init__(f"{source}: " + "; ".join(problems))
+
+
+# -- the declarative files --------------------------------------------------------
+@dataclass(frozen=True)
+class Arm:
+    """One side of a contrast: a scenario with overrides (and a level, for curves)."""
+
+    name: str
+    scenario: Scenario
+    overrides: dict[str, Any]
+    level: float | None = None
+
+
+@dataclass(frozen=True)
+class Term:
+    """One term of a linear contrast: weight x (outcome of ``arm`` [over ``weeks``])."""
+
+    arm: str
+    weight: float
+    weeks: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class Check:
+    outcome: str
+    expect: str
+    terms: tuple[Term, ...]
+    than: float = 0.0
+    target: float | None = None
+    tolerance: float | None = None
+    label: str = ""
+
+    def describe(self) -> str:
+        """The contrast in words, e.g. ``high trust - low trust``."""
+        if self.expect == "inverted_u":
+            return f"{self.outcome} over " + ", ".join(t.arm for t in self.terms)
+        parts = []
+        for t in self.terms:
+            w = t.weight
+            coef = "" if abs(abs(w) - 1) < 1e-12 else f"{abs(w):g} x "
+            when = f" [weeks {t.weeks[0]}-{t.weeks[1]}]" if t.weeks else ""
+            sign = "-" if w < 0 else "+"
+            parts.append(f"{sign} {coef}{t.arm}{when}")
+        text = " ".join(parts)
+        return text[2:] if text.startswith("+ ") else text
+
+    def expectation(self) -> str:
+        if self.expect == "above":
+            return f"> {self.than:g}"
+        if self.expect == "below":
+            return f"< {self.than:g}"
+        if self.expect == "near":
+            return f"within {self.target:g} +- {self.tolerance:g}"
+        return "interior maximum"
+
+
+@dataclass
+class Pattern:
+    number: int
+    slug: str
+    title: str
+    claim: str
+    source: str
+    replicates: int
+    seed: int
+    arms: list[Arm]
+    checks: list[Check]
+    series: list[str] = field(default_factory=list)
+    level_name: str = ""
+    note: str = ""
+    path: Path | None = None
+
+    def arm(self, name: str) -> Arm:
+        return next(a for a in self.arms if a.name == name)
+
+
+def _need(body: Mapping, key: str, kind, where: str, problems: list[str], default=None):
+    value = body.get(key, default)
+    if value is None:
+        problems.append(f"{where}.{key} is missing")
+        return default
+    ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
+    if not ok:
+        problems.append(f"{where}.{key} = {value!r}: must be {kind.__name__ if isinstance(kind, type) else 'a number'}")
+        return default
+    return value
+
+
+def load_pattern(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Pattern:
+    """Read and check one pattern file; ``overrides`` are applied to every arm.
+
+    Every problem (unknown keys, bad values, unknown outcomes or arms, scenario
+    keys out of range) is reported at once, naming the file and the key.
+    """
+    path = Path(path)
+    src = str(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PatternError(src, ["no such pattern file"]) from None
+    except tomllib.TOMLDecodeError as err:
+        raise PatternError(src, [f"not valid TOML: {err}"]) from None
+    problems: list[str] = []
+    for key in data:
+        if key not in ("pattern", "arm", "check"):
+            problems.append(f"unknown section [{key}]: sections are [pattern], [[arm]], [[check]]")
+    head = data.get("pattern", {})
+    allowed = {"number", "title", "claim", "source", "replicates", "seed", "scenario", "overrides",
+               "series", "level_name", "note"}
+    for key in head:
+        if key not in allowed:
+            problems.append(f"unknown key 'pattern.{key}': keys are {', '.join(sorted(allowed))}")
+    number = _need(head, "number", int, "pattern", problems, 0)
+    title = _need(head, "title", str, "pattern", problems, "")
+    claim = _need(head, "claim", str, "pattern", problems, "")
+    source = _need(head, "source", str, "pattern", problems, "")
+    reps = _need(head, "replicates", int, "pattern", problems, 2)
+    if isinstance(reps, int) and reps < 2:
+        problems.append(f"pattern.replicates = {reps}: must be at least 2 (a CI needs two)")
+    seed = _need(head, "seed", int, "pattern", problems, 1)
+    default_scenario = head.get("scenario", "baseline")
+    shared = dict(head.get("overrides", {}))
+    series = list(head.get("series", []))
+    for col in series:
+        if col not in COLUMNS:
+            problems.append(f"pattern.series: {col!r} is not a time-series column")
+
+    arms: list[Arm] = []
+    for k, body in enumerate(data.get("arm", [])):
+        where = f"arm[{k}]"
+        for key in body:
+            if key not in ("name", "scenario", "overrides", "level"):
+                problems.append(f"unknown key '{where}.{key}': keys are name, scenario, overrides, level")
+        name = _need(body, "name", str, where, problems, f"arm {k}")
+        level = body.get("level")
+        if level is not None and not isinstance(level, (int, float)):
+            problems.append(f"{where}.level = {level!r}: must be a number")
+            level = None
+        ov = {**shared, **dict(body.get("overrides", {}))}
+        ov.update(overrides or {})
+        try:
+            sc = Scenario.load(body.get("scenario", default_scenario), overrides=ov)
+        except ScenarioError as err:
+            problems.extend(f"{where} ({name}): {p}" for p in err.problems)
+            continue
+        if any(a.name == name for a in arms):
+            problems.append(f"{where}.name = {name!r}: arm names must be unique")
+        arms.append(Arm(name, sc, ov, None if level is None else float(level)))
+    if len(arms) < 1:
+        problems.append("a pattern needs at least one [[arm]]")
+    names = {a.name for a in arms}
+
+    checks: list[Check] = []
+    for k, body in enumerate(data.get("check", [])):
+        where = f"check[{k}]"
+        keys = {"outcome", "expect", "contrast", "than", "target", "tolerance", "weeks", "label"}
+        for key in body:
+            if key not in keys:
+                problems.append(f"unknown key '{where}.{key}': keys are {', '.join(sorted(keys))}")
+        outcome = _need(body, "outcome", str, where, problems, "")
+        expect = body.get("expect")
+        if expect not in EXPECTATIONS:
+            problems.append(f"{where}.expect = {expect!r}: must be one of {', '.join(EXPECTATIONS)}")
+            continue
+        weeks = body.get("weeks")
+        if weeks is not None and not (isinstance(weeks, list) and len(weeks) == 2
+                                      and all(isinstance(w, int) for w in weeks) and 0 <= weeks[0] < weeks[1]):
+            problems.append(f"{where}.weeks = {weeks!r}: must be [first, last) school weeks, 0 <= first < last")
+            weeks = None
+        terms = _terms(body, where, names, weeks, expect, arms, problems)
+        for t in terms:
+            if t.weeks is None and outcome not in OUTCOMES:
+                problems.append(f"{where}.outcome = {outcome!r}: not an outcome (see nlcsim.OUTCOMES); "
+                                "for a weekly column give weeks = [first, last)")
+                break
+            if t.weeks is not None and outcome not in COLUMNS:
+                problems.append(f"{where}.outcome = {outcome!r}: not a time-series column (see nlcsim.COLUMNS)")
+                break
+            if t.weeks is not None and t.arm in names and t.weeks[1] > next(a for a in arms if a.name == t.arm).scenario.weeks:
+                problems.append(f"{where}: weeks {list(t.weeks)} go past the end of arm {t.arm!r}")
+                break
+        than = float(body.get("than", 0.0))
+        target = body.get("target")
+        tol = body.get("tolerance")
+        if expect == "near" and not (isinstance(target, (int, float)) and isinstance(tol, (int, float)) and tol > 0):
+            problems.append(f"{where}: expect = 'near' needs a numeric target and a tolerance > 0")
+        if expect == "inverted_u" and any(a.level is None for a in arms if a.name in {t.arm for t in terms}):
+            problems.append(f"{where}: expect = 'inverted_u' needs a level on every arm it uses")
+        checks.append(Check(outcome, expect, tuple(terms), than,
+                            None if target is None else float(target), None if tol is None else float(tol),
+                            str(body.get("label", ""))))
+    if not checks:
+        problems.append("a pattern needs at least one [[check]]")
+    if problems:
+        raise PatternError(src, problems)
+    return Pattern(number, path.stem, title, claim, source, reps, seed, arms, checks, series,
+                   str(head.get("level_name", "")), str(head.get("note", "")), path)
+
+
+def _terms(body, where, names, weeks, expect, arms, problems) -> list[Term]:
+    """A contrast: ``{arm = weight, ...}`` or ``[{arm, weight, weeks}, ...]``; curves use every arm."""
+    raw = body.get("contrast")
+    wk = tuple(weeks) if weeks else None
+    if expect == "inverted_u":
+        use = [a for a in arms if a.level is not None] if raw is None else [a for a in arms if a.name in raw]
+        return [Term(a.name, 1.0, wk) for a in sorted(use, key=lambda a: a.level)]
+    terms = []
+    if isinstance(raw, Mapping):
+        items = [{"arm": k, "weight": v} for k, v in raw.items()]
+    elif isinstance(raw, list):
+        items = raw
+    else:
+        problems.append(f"{where}.contrast is missing: give {{arm = weight, ...}} or a list of {{arm, weight, weeks}}")
+        return []
+    for t in items:
+        arm, w = t.get("arm"), t.get("weight")
+        if arm not in names:
+            problems.append(f"{where}.contrast: no arm named {arm!r}; arms are {', '.join(sorted(names))}")
+            continue
+        if not isinstance(w, (int, float)) or isinstance(w, bool):
+            problems.append(f"{where}.contrast: weight of {arm!r} = {w!r}: must be a number")
+            continue
+        tw = t.get("weeks", weeks)
+        terms.append(Term(arm, float(w), tuple(tw) if tw else None))
+    return terms
+
+
+def pattern_files(directory: str | Path | None = None) -> list[Path]:
+    return sorted(Path(directory or PATTERN_DIR).glob("*.toml"))
+
+
+def load_patterns(directory: str | Path | None = None, only: Iterable[str] | None = None,
+                  overrides: Mapping[str, Any] | None = None) -> list[Pattern]:
+    """Every pattern file, sorted by number; ``only`` keeps numbers or file names."""
+    wanted = {str(x).strip() for x in only} if only else None
+    out = []
+    for path in pattern_files(directory):
+        if wanted is not None and path.stem not in wanted:
+            try:  # read just the number, so that unwanted files are not checked at all
+                number = tomllib.loads(path.read_text(encoding="utf-8")).get("pattern", {}).get("number")
+            except tomllib.TOMLDecodeError:
+                number = None
+            if str(number) not in wanted:
+                continue
+        out.append(load_pattern(path, overrides))
+    if wanted is not None and not out:
+        raise PatternError(str(directory or PATTERN_DIR), [f"no pattern matches {', '.join(sorted(wanted))}"])
+    return sorted(out, key=lambda p: p.number)
+
+
+# -- running ---------------------------------------------------------------------------
+def _windows(pattern: Pattern) -> dict[str, set[tuple[str, tuple[int, int]]]]:
+    need: dict[str, set] = {}
+    for c in pattern.checks:
+        for t in c.terms:
+            if t.weeks:
+                need.setdefault(t.arm, set()).add((c.outcome, t.weeks))
+    return need
+
+
+def _one_run(job) -> tuple:
+    """Worker: run one replicate of one arm and keep only what the checks and figures need."""
+    key, scenario, ss, windows, series = job
+    res = run(scenario, seed=ss)
+    ts = res.timeseries
+    means = {f"{col}@{a}-{b}": float(ts[col].iloc[a:b].mean()) for col, (a, b) in windows}
+    traces = {col: ts[col].to_numpy(dtype=float) for col in series}
+    return key, res.outcomes, means, traces, res.seed
+
+
+@dataclass
+class CheckResult:
+    check: Check
+    estimate: float
+    ci_low: float
+    ci_high: float
+    verdict: str
+    values: np.ndarray                     # per replicate (the paired contrast)
+    curve: pd.DataFrame | None = None      # inverted U: level, mean, low, high
+    peak: tuple[float, float, float] | None = None  # location, CI low, CI high
+    drops: tuple[tuple[float, float, float], tuple[float, float, float]] | None = None
+
+
+@dataclass
+class PatternResult:
+    pattern: Pattern
+    outcomes: pd.DataFrame   # one row per arm and replicate
+    checks: list[CheckResult]
+    traces: dict[tuple[str, str], np.ndarray]   # (arm, column) -> replicates x weeks
+    seeds: list[dict]
+    seconds: float = 0.0
+
+    @property
+    def verdict(self) -> str:
+        v = [c.verdict for c in self.checks]
+        if all(x == REPRODUCED for x in v):
+            return REPRODUCED
+        if any(x == NOT_REPRODUCED for x in v):
+            return NOT_REPRODUCED
+        return INCONCLUSIVE
+
+
+def run_patterns(patterns: Sequence[Pattern], reps: int | None = None, workers: int = 1,
+                 progress=None) -> list[PatternResult]:
+    """Run every arm of every pattern (one pool for all runs) and evaluate the checks.
+
+    Replicate r of every arm of a pattern uses ``SeedSequence(pattern.seed).spawn(R)[r]``.
+    """
+    jobs, seeds = [], {}
+    for p in patterns:
+        n = reps or p.replicates
+        if n < 2:
+            raise PatternError(str(p.path), [f"replicates = {n}: must be at least 2"])
+        seeds[p.number] = np.random.SeedSequence(p.seed).spawn(n)
+        need = _windows(p)
+        for a in p.arms:
+            win = sorted(need.get(a.name, set()))
+            for r, ss in enumerate(seeds[p.number]):
+                jobs.append(((p.number, a.name, r), a.scenario, ss, win, p.series))
+    started = time.perf_counter()
+    results: dict[tuple, tuple] = {}
+    if workers <= 1:
+        for k, job in enumerate(jobs):
+            out = _one_run(job)
+            results[out[0]] = out[1:]
+            if progress:
+                progress(k + 1, len(jobs))
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for k, out in enumerate(pool.map(_one_run, jobs, chunksize=2)):
+                results[out[0]] = out[1:]
+                if progress:
+                    progress(k + 1, len(jobs))
+    seconds = time.perf_counter() - started
+    out = []
+    for p in patterns:
+        n = len(seeds[p.number])
+        rows, traces = [], {}
+        for a in p.arms:
+            for r in range(n):
+                outcomes, means, tr, seed = results[(p.number, a.name, r)]
+                rows.append({"pattern": p.number, "arm": a.name, "replicate": r,
+                             "seed_entropy": seed["entropy"], "spawn_key": "-".join(map(str, seed["spawn_key"])),
+                             **outcomes, **means})
+                for col, v in tr.items():
+                    traces.setdefault((a.name, col), []).append(v)
+        table = pd.DataFrame(rows)
+        traces = {k: np.vstack(v) for k, v in traces.items()}
+        checks = [evaluate(p, c, table) for c in p.checks]
+        share = sum(1 for j in jobs if j[0][0] == p.number) / max(len(jobs), 1)
+        out.append(PatternResult(p, table, checks, traces, [seed_record(s) for s in seeds[p.number]],
+                                 seconds * share))
+    return out
+
+
+# -- statistics -------------------------------------------------------------------------
+def _column(check: Check, term: Term) -> str:
+    return f"{check.outcome}@{term.weeks[0]}-{term.weeks[1]}" if term.weeks else check.outcome
+
+
+def _arm_values(table: pd.DataFrame, arm: str, column: str) -> np.ndarray:
+    sub = table[table["arm"] == arm].sort_values("replicate")
+    return sub[column].to_numpy(dtype=float)
+
+
+def evaluate(pattern: Pattern, check: Check, table: pd.DataFrame) -> CheckResult:
+    """Paired contrast over replicates (same seeds in every arm) and its verdict."""
+    if check.expect == "inverted_u":
+        return _inverted_u(pattern, check, table)
+    values = sum(t.weight * _arm_values(table, t.arm, _column(check, t)) for t in check.terms)
+    m, lo, hi, _ = mean_ci(values)
+    if check.expect == "above":
+        verdict = REPRODUCED if lo > check.than else NOT_REPRODUCED if hi < check.than else INCONCLUSIVE
+    elif check.expect == "below":
+        verdict = REPRODUCED if hi < check.than else NOT_REPRODUCED if lo > check.than else INCONCLUSIVE
+    else:
+        a, b = check.target - check.tolerance, check.target + check.tolerance
+        verdict = REPRODUCED if (lo >= a and hi <= b) else NOT_REPRODUCED if (hi < a or lo > b) else INCONCLUSIVE
+    return CheckResult(check, m, lo, hi, verdict, np.asarray(values))
+
+
+def _inverted_u(pattern: Pattern, check: Check, table: pd.DataFrame) -> CheckResult:
+    """Interior maximum of the mean curve, with a bootstrap CI on its location.
+
+    The peak location is the level of the highest mean; the bootstrap resamples
+    replicates (keeping each replicate's whole curve, so the common random
+    numbers stay paired) and records the level of the highest resampled mean.
+    The effect sizes are the paired drops from the peak to the lowest and to
+    the highest level.
+    """
+    levels = np.array([pattern.arm(t.arm).level for t in check.terms])
+    Y = np.column_stack([_arm_values(table, t.arm, _column(check, t)) for t in check.terms])  # reps x levels
+    mean = Y.mean(axis=0)
+    ci = np.array([mean_ci(Y[:, k])[1:3] for k in range(Y.shape[1])])
+    curve = pd.DataFrame({"level": levels, "mean": mean, "low": ci[:, 0], "high": ci[:, 1]})
+    k_peak = int(np.argmax(mean))
+    rng = np.random.default_rng(np.random.SeedSequence(pattern.seed).spawn(1)[0])
+    idx = rng.integers(0, Y.shape[0], (BOOTSTRAP, Y.shape[0]))
+    boot_peak = levels[np.argmax(Y[idx].mean(axis=1), axis=1)]
+    loc = (float(levels[k_peak]), float(np.percentile(boot_peak, 2.5)), float(np.percentile(boot_peak, 97.5)))
+    drop_low = Y[:, k_peak] - Y[:, 0]
+    drop_high = Y[:, k_peak] - Y[:, -1]
+    dl, dh = mean_ci(drop_low)[:3], mean_ci(drop_high)[:3]
+    interior = levels[0] < loc[1] and loc[2] < levels[-1]
+    if interior and dl[1] > 0 and dh[1] > 0:
+        verdict = REPRODUCED
+    elif k_peak in (0, len(levels) - 1) and (loc[1] == loc[2]):
+        verdict = NOT_REPRODUCED
+    else:
+        verdict = INCONCLUSIVE
+    worst = min((dl, dh), key=lambda d: d[0])
+    return CheckResult(check, worst[0], worst[1], worst[2], verdict, np.minimum(drop_low, drop_high),
+                       curve=curve, peak=loc, drops=(tuple(dl), tuple(dh)))
+
+
+# -- the report -------------------------------------------------------------------------
+def _fmt(x: float) -> str:
+    if not np.isfinite(x):
+        return "nan"
+    return f"{x:.3g}" if abs(x) >= 1e-3 or x == 0 else f"{x:.2e}"
+
+
+def plot_pattern(result: PatternResult, path: str | Path) -> Path:
+    """One panel per check (arm means with 95% CIs, or the curve), then the time series."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .plots import band
+
+    p = result.pattern
+    panels = len(result.checks) + len(p.series)
+    cols = min(panels, 3)
+    rows = math.ceil(panels / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.4 * cols, 3.4 * rows), squeeze=False)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    k = 0
+    for cr in result.checks:
+        ax = axes.ravel()[k]
+        k += 1
+        c = cr.check
+        if cr.curve is not None:
+            cv = cr.curve
+            ax.plot(cv["level"], cv["mean"], "o-", color="#1f5f8b")
+            ax.fill_between(cv["level"], cv["low"], cv["high"], color="#1f5f8b", alpha=0.25, linewidth=0)
+            ax.axvspan(cr.peak[1], cr.peak[2], color="#b03a2e", alpha=0.12)
+            ax.axvline(cr.peak[0], color="#b03a2e", linestyle="--", linewidth=1)
+            ax.set_xlabel(p.level_name or "level")
+            ax.set_title(f"{c.outcome}\npeak at {cr.peak[0]:g} (95% CI {cr.peak[1]:g}-{cr.peak[2]:g})", fontsize=9)
+        else:
+            labels, means, lows, highs = [], [], [], []
+            windows = {t.weeks for t in c.terms}
+            shared = windows.pop() if len(windows) == 1 else None
+            for t in c.terms:
+                v = _arm_values(result.outcomes, t.arm, _column(c, t))
+                m, lo, hi, _ = mean_ci(v)
+                when = f" weeks {t.weeks[0]}-{t.weeks[1]}" if t.weeks and not shared else ""
+                labels.append(textwrap.fill(f"{t.arm}{when}", 14))
+                means.append(m), lows.append(m - lo), highs.append(hi - m)
+            x = np.arange(len(labels))
+            ax.bar(x, means, yerr=[lows, highs], color=[colours[i % len(colours)] for i in x], alpha=0.8, capsize=4)
+            ax.set_xticks(x, labels, fontsize=7)
+            if shared:
+                ax.set_xlabel(f"mean over weeks {shared[0]}-{shared[1]}", fontsize=8)
+            if c.expect == "near" and len(c.terms) == 1 and c.terms[0].weight == 1:  # a level, not a difference
+                ax.axhspan(c.target - c.tolerance, c.target + c.tolerance, color="#2e8b57", alpha=0.15)
+                ax.axhline(c.target, color="#2e8b57", linestyle="--", linewidth=1)
+            ax.set_title(f"{c.outcome}{' (' + c.label + ')' if c.label else ''}\n"
+                         f"contrast {_fmt(cr.estimate)} [{_fmt(cr.ci_low)}, {_fmt(cr.ci_high)}]: {cr.verdict}", fontsize=9)
+        ax.grid(alpha=0.3)
+    for col in p.series:
+        ax = axes.ravel()[k]
+        k += 1
+        for i, a in enumerate(p.arms):
+            data = result.traces.get((a.name, col))
+            if data is None:
+                continue
+            ts = pd.DataFrame({"week": np.tile(np.arange(data.shape[1]), data.shape[0]), col: data.ravel()})
+            b = band(ts, col)
+            yrs = b.index.to_numpy() / a.scenario.schedule.weeks_per_year
+            ax.plot(yrs, b["mean"], color=colours[i % len(colours)], label=a.name, linewidth=1.2)
+            ax.fill_between(yrs, b["low"], b["high"], color=colours[i % len(colours)], alpha=0.2, linewidth=0)
+        end = p.arms[0].scenario.funding_end_week / p.arms[0].scenario.schedule.weeks_per_year
+        ax.axvline(end, color="grey", linestyle=":", linewidth=1)
+        ax.set_title(f"{col} (mean, 95% band)", fontsize=9)
+        ax.set_xlabel("year")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    for ax in axes.ravel()[k:]:
+        ax.axis("off")
+    n = len(result.seeds)
+    fig.suptitle(f"Pattern {p.number}: {p.title} ({n} replicates per arm, common random numbers)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+    return Path(path)
+
+
+def _defaults_diff(sc: Scenario) -> dict[str, Any]:
+    """The settings of an arm that differ from the package defaults (with the version, the full scenario)."""
+    base = Scenario.from_dict({})
+    diff = {k: v[0] for k, v in sc.diff(base).items() if k != "events"}
+    if sc.events:
+        diff["events"] = sc.events
+    return diff
+
+
+def write_report(results: Sequence[PatternResult], out: str | Path, command: str = "nlcsim validate",
+                 seconds: float | None = None) -> Path:
+    """report.md, pattern_NN.png, outcomes.csv and validation.json in ``out``."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    lines = ["# Pattern-oriented validation", "",
+             f"`{command}` — nlcsim {__version__}, {time.strftime('%Y-%m-%d')}"
+             + (f", {seconds / 60:.1f} min" if seconds else "") + ".", "",
+             "Each pattern from the model brief is an experiment over replicates. Every arm of a pattern "
+             "runs with the same replicate seeds (common random numbers), so each effect below is the mean "
+             "of paired per-replicate differences with its 95% t-interval. A pattern is *reproduced* when every "
+             "check's CI lies on the expected side (or inside the target band), *not reproduced* when a CI lies "
+             "wholly on the wrong side, and *inconclusive* otherwise. Pattern files: `experiments/patterns/`.", "",
+             "| # | pattern | replicates | key effect (95% CI) | verdict |", "|---|---|---|---|---|"]
+    for r in results:
+        c = r.checks[0]
+        key = f"{c.check.outcome}: {_fmt(c.estimate)} [{_fmt(c.ci_low)}, {_fmt(c.ci_high)}]"
+        if c.peak:
+            key += f"; peak at {c.peak[0]:g} [{c.peak[1]:g}, {c.peak[2]:g}]"
+        lines.append(f"| {r.pattern.number} | [{r.pattern.title}](#pattern-{r.pattern.number}) | "
+                     f"{len(r.seeds)} | {key} | **{r.verdict}** |")
+    lines.append("")
+    for r in results:
+        p = r.pattern
+        fig = plot_pattern(r, out / f"pattern_{p.number:02d}.png")
+        lines += [f"## Pattern {p.number}", "", f"**{p.title}.** {p.claim} ({p.source})", ""]
+        if p.note:
+            lines += [p.note, ""]
+        lines += ["| arm | scenario | settings |", "|---|---|---|"]
+        for a in p.arms:
+            ov = ", ".join(f"`{k}={v}`" for k, v in a.overrides.items()) or "—"
+            lines.append(f"| {a.name} | {a.scenario.name} | {ov} |")
+        lines += ["", "| outcome | contrast | expected | effect | 95% CI | verdict |", "|---|---|---|---|---|---|"]
+        for cr in r.checks:
+            c = cr.check
+            name = c.outcome + (f" ({c.label})" if c.label else "")
+            lines.append(f"| {name} | {c.describe()} | {c.expectation()} | {_fmt(cr.estimate)} | "
+                         f"[{_fmt(cr.ci_low)}, {_fmt(cr.ci_high)}] | {cr.verdict} |")
+            if cr.peak:
+                (dl, dh) = cr.drops
+                lines.append(f"| | peak location (bootstrap over replicates) | interior | {cr.peak[0]:g} | "
+                             f"[{cr.peak[1]:g}, {cr.peak[2]:g}] | |")
+                lines.append(f"| | drop from peak to lowest level | > 0 | {_fmt(dl[0])} | [{_fmt(dl[1])}, {_fmt(dl[2])}] | |")
+                lines.append(f"| | drop from peak to highest level | > 0 | {_fmt(dh[0])} | [{_fmt(dh[1])}, {_fmt(dh[2])}] | |")
+        lines += ["", f"Verdict: **{r.verdict}**.", "", f"![pattern {p.number}]({fig.name})", ""]
+    (out / "report.md").write_text("\n".join(lines), encoding="utf-8")
+    pd.concat([r.outcomes for r in results], ignore_index=True).to_csv(out / "outcomes.csv", index=False)
+    meta = {"package": "nlcsim", "version": __version__, "command": command,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "seconds": seconds,
+            "patterns": [{"number": r.pattern.number, "file": r.pattern.path.name if r.pattern.path else None,
+                          "seed": r.pattern.seed, "replicates": len(r.seeds), "replicate_seeds": r.seeds,
+                          "verdict": r.verdict,
+                          "arms": {a.name: {"scenario": a.scenario.name, "settings": _defaults_diff(a.scenario)}
+                                   for a in r.pattern.arms},
+                          "checks": [{"outcome": c.check.outcome, "contrast": c.check.describe(),
+                                      "expected": c.check.expectation(), "effect": c.estimate,
+                                      "ci": [c.ci_low, c.ci_high], "verdict": c.verdict,
+                                      **({"peak": list(c.peak)} if c.peak else {})} for c in r.checks]}
+                         for r in results]}
+    (out / "validation.json").write_text(json.dumps(meta, indent=2, default=str), encoding="utf-8")
+    return out / "report.md"
+
+
+def validate(out: str | Path | None = "validation", reps: int | None = None, workers: int = 1,
+             only: Iterable[str] | None = None, directory: str | Path | None = None,
+             overrides: Mapping[str, Any] | None = None, progress=None) -> list[PatternResult]:
+    """Run the pattern files (all, or ``only`` these numbers/names) and write the report to ``out``.
+
+    ``reps`` replaces every pattern's replicate count; ``overrides`` apply to
+    every arm (the test suite uses them for small populations).
+    """
+    patterns = load_patterns(directory, only, overrides)
+    started = time.perf_counter()
+    results = run_patterns(patterns, reps=reps, workers=workers, progress=progress)
+    if out is not None:
+        cmd = "nlcsim validate" + (f" --reps {reps}" if reps else "") + (f" --only {','.join(only)}" if only else "")
+        write_report(results, out, cmd, time.perf_counter() - started)
+    return results
+
+
+# -- command line -----------------------------------------------------------------------
+def add_arguments(parser) -> None:
+    parser.add_argument("--reps", type=int, default=None,
+                        help="replicates per arm (default: each pattern file's own count)")
+    parser.add_argument("--out", default="validation", help="folder for report.md, figures and tables")
+    parser.add_argument("--workers", type=int, default=1, help="processes to run replicates in")
+    parser.add_argument("--only", default=None, metavar="PATTERNS",
+                        help="comma-separated pattern numbers or file names, e.g. 1,3,07_cohesive_no_enquiry")
+    parser.add_argument("--patterns", default=None, metavar="DIR", help="folder of pattern files (default experiments/patterns)")
+
+
+def main(args) -> int:
+    import sys
+
+    from ..cli import UserError
+
+    if args.reps is not None and args.reps < 2:
+        raise UserError("--reps must be at least 2 (a confidence interval needs two replicates)")
+    if args.workers < 1:
+        raise UserError("--workers must be at least 1")
+    only = [x for x in args.only.split(",") if x.strip()] if args.only else None
+
+    def progress(done, total):
+        if done == total or done % 25 == 0:
+            print(f"\r  {done}/{total} runs", end="" if done < total else "\n", file=sys.stderr, flush=True)
+
+    try:
+        results = validate(args.out, args.reps, args.workers, only, args.patterns, progress=progress)
+    except PatternError as err:
+        raise UserError(str(err)) from None
+    width = max(len(r.pattern.title) for r in results)
+    for r in results:
+        print(f"{r.pattern.number:>2}  {r.pattern.title:<{width}}  {r.verdict}")
+    print(f"report written to {Path(args.out) / 'report.md'}")
+    return 0
