@@ -165,7 +165,7 @@ MECHANISM_MEANINGS = {
 
 EVENT_KINDS: dict[str, str] = {
     "funding_change": "set funding to `level` (x programme level) from this week",
-    "funding_cut": "funding stops from this week",
+    "funding_cut": "funding stops from this week (for every network: funding ends here, and survival is measured from this week)",
     "head_leaves": "the head teacher of `school` leaves (random school if not given)",
     "broker_leaves": "a broker of `school` leaves (random school if not given)",
     "school_joins": "a new school joins `network` (network 0 if not given)",

@@ -26,6 +26,8 @@ def apply(model, event: dict) -> None:
         set_funding(model, event["level"], event.get("network"))
     elif kind == "funding_cut":
         set_funding(model, 0.0, event.get("network"))
+        if event.get("network") is None:  # the programme's money ends now: survival is measured from here
+            model.funding_end = min(model.funding_end, model.week)
     elif kind == "head_leaves":
         head_leaves(model, event.get("school"))
     elif kind == "broker_leaves":
