@@ -29,6 +29,7 @@ True
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import textwrap
@@ -100,7 +101,8 @@ class Check:
         for t in self.terms:
             w = t.weight
             coef = "" if abs(abs(w) - 1) < 1e-12 else f"{abs(w):g} x "
-            when = f" [weeks {t.weeks[0]}-{t.weeks[1]}]" if t.weeks else ""
+            when = "" if not t.weeks else (f" [week {t.weeks[0]}]" if t.weeks[1] - t.weeks[0] == 1
+                                           else f" [weeks {t.weeks[0]}-{t.weeks[1] - 1}]")
             sign = "-" if w < 0 else "+"
             parts.append(f"{sign} {coef}{t.arm}{when}")
         text = " ".join(parts)
@@ -517,14 +519,16 @@ def plot_pattern(result: PatternResult, path: str | Path) -> Path:
             for t in c.terms:
                 v = _arm_values(result.outcomes, t.arm, _column(c, t))
                 m, lo, hi, _ = mean_ci(v)
-                when = f" weeks {t.weeks[0]}-{t.weeks[1]}" if t.weeks and not shared else ""
+                when = f" weeks {t.weeks[0]}-{t.weeks[1] - 1}" if t.weeks and not shared else ""
                 labels.append(textwrap.fill(f"{t.arm}{when}", 14))
                 means.append(m), lows.append(m - lo), highs.append(hi - m)
             x = np.arange(len(labels))
             ax.bar(x, means, yerr=[lows, highs], color=[colours[i % len(colours)] for i in x], alpha=0.8, capsize=4)
             ax.set_xticks(x, labels, fontsize=7)
             if shared:
-                ax.set_xlabel(f"mean over weeks {shared[0]}-{shared[1]}", fontsize=8)
+                span = shared[1] - shared[0]
+                ax.set_xlabel(f"at week {shared[0]}" if span == 1 else f"mean over weeks {shared[0]}-{shared[1] - 1}",
+                              fontsize=8)
             if c.expect == "near" and len(c.terms) == 1 and c.terms[0].weight == 1:  # a level, not a difference
                 ax.axhspan(c.target - c.tolerance, c.target + c.tolerance, color="#2e8b57", alpha=0.15)
                 ax.axhline(c.target, color="#2e8b57", linestyle="--", linewidth=1)
@@ -554,8 +558,13 @@ def plot_pattern(result: PatternResult, path: str | Path) -> Path:
     n = len(result.seeds)
     fig.suptitle(f"Pattern {p.number}: {p.title} ({n} replicates per arm, common random numbers)", fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=80)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, dpi=80, format="png")
     plt.close(fig)
+    # 128 colours are plenty for line and bar charts and keep committed reports small
+    from PIL import Image
+
+    Image.open(buffer).convert("RGB").quantize(colors=128).save(path, format="PNG", optimize=True)
     return Path(path)
 
 
