@@ -63,7 +63,7 @@ def england_child(scale: int, weeks: int | None) -> dict:
     done, done_cpu = time.perf_counter(), time.process_time()
     return {
         "scale": scale, "networks": sc.population.networks, "schools": int(model.state.school_alive.sum()),
-        "teachers": int(model.state.alive.sum()), "weeks": weeks,
+        "teachers": int(model.state.alive.sum()), "mean_degree": timing.mean_degree(model), "weeks": weeks,
         "setup_s": built - start, "steps_s": done - built, "wall_s": done - start, "cpu_s": done_cpu - cpu,
         "setup_cpu_s": built_cpu - cpu, "steps_cpu_s": done_cpu - built_cpu,
         "imports_mib": imports / 2**20, "setup_peak_mib": setup_peak / 2**20,
@@ -89,21 +89,27 @@ def england_scaling(weeks: int | None) -> list[dict]:
 
 
 # -- the comparisons ---------------------------------------------------------------------
-def versus_virus(repeats: int) -> list[dict]:
-    """Per agent-step time against virus_on_network at the baseline's size and at ten networks."""
+def versus_virus(repeats: int, england: dict) -> list[dict]:
+    """Per agent-step time against virus_on_network: the baseline's size, ten networks, and England.
+
+    England's nlcsim figure is the one-run measurement of section 3 (every
+    week of the run, as knowledge fills up).
+    """
     rows = []
     for label, overrides in (("baseline (1 network)", {}),
                              ("10 networks", {"population.networks": 10})):
         sc = Scenario.load("baseline", overrides=overrides)
         ours = timing.time_run(sc, seed=SEED, repeats=repeats)
-        theirs = timing.time_virus_on_network(ours["teachers"], ours["mean_degree"], steps=100, seed=SEED,
-                                              repeats=repeats)
-        rows.append({"population": label, "agents": ours["teachers"], "mean_degree": ours["mean_degree"],
-                     "nlcsim_agent_step_us": ours["agent_step_us"],
-                     "virus_agent_step_us": theirs["agent_step_us"],
-                     "speedup": theirs["agent_step_us"] / ours["agent_step_us"]})
-        print(f"  vs virus_on_network, {label}: {rows[-1]['speedup']:.1f}x", flush=True)
-    return rows
+        rows.append((label, ours["teachers"], ours["mean_degree"], ours["agent_step_us"], 100))
+    rows.append(("england", england["teachers"], england["mean_degree"],
+                 1e6 * england["steps_s"] / (england["weeks"] * england["teachers"]), 20))
+    out = []
+    for label, agents, degree, ours_us, steps in rows:
+        theirs = timing.time_virus_on_network(agents, degree, steps=steps, seed=SEED, repeats=repeats)
+        out.append({"population": label, "agents": agents, "mean_degree": degree, "nlcsim_agent_step_us": ours_us,
+                    "virus_agent_step_us": theirs["agent_step_us"], "speedup": theirs["agent_step_us"] / ours_us})
+        print(f"  vs virus_on_network, {label}: {out[-1]['speedup']:.2f}x", flush=True)
+    return out
 
 
 def versus_floor(repeats: int, england_weeks: int) -> list[dict]:
@@ -156,12 +162,12 @@ def markdown(res: dict) -> str:
         "| measure | measured | target |",
         "| --- | --- | --- |",
     ]
-    v = min(r["speedup"] for r in res["virus_on_network"])
+    v = {r["population"]: r["speedup"] for r in res["virus_on_network"]}
     f = {r["population"]: r["ratio"] for r in res["sparse_floor"]}
     e = res["england"][0]
     b = res["baseline_run"]
     lines += [
-        f"| per agent-step, times faster than virus_on_network (smallest of the sizes) | {v:.0f}x | >= {t['vs_virus_on_network']:.0f}x |",
+        *[f"| per agent-step, times faster than virus_on_network, {k} | {x:.2f}x | >= {t['vs_virus_on_network']:.0f}x |" for k, x in v.items()],
         *[f"| step time / bare sparse diffusion step, {k} | {x:.0f}x | <= {t['vs_sparse_floor']:.0f}x |" for k, x in f.items()],
         f"| england preset, one run ({e['weeks']} weeks), wall (CPU) | {e['wall_s']:.1f} s ({e['cpu_s']:.1f} s) | <= {t['england_wall_s']:.0f} s |",
         f"| england preset, one run, peak memory | {e['peak_mib'] / 1024:.2f} GiB | <= {t['england_peak_gib']:.0f} GiB |",
@@ -171,14 +177,16 @@ def markdown(res: dict) -> str:
         "## 1. Against Mesa's per-agent network model",
         "",
         "`mesa.examples.basic.virus_on_network` (its default parameters and a one-node outbreak) with as many "
-        "agents as the model has teachers and the same mean degree; steps only, set-up apart.",
+        "agents as the model has teachers and the same mean degree; steps only, set-up apart. For England its "
+        "G(n, p) graph is drawn with networkx's `fast_gnp_random_graph` (the same distribution; the model's own "
+        "`erdos_renyi_graph` is quadratic in the number of nodes). A speed-up below 1 means nlcsim is slower.",
         "",
         "| population | agents | mean degree | nlcsim per agent-step | virus_on_network per agent-step | nlcsim faster by |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in res["virus_on_network"]:
         lines.append(f"| {r['population']} | {r['agents']} | {r['mean_degree']:.1f} | {r['nlcsim_agent_step_us']:.2f} us "
-                     f"| {r['virus_agent_step_us']:.2f} us | {r['speedup']:.1f}x |")
+                     f"| {r['virus_agent_step_us']:.2f} us | {r['speedup']:.2f}x |")
     lines += [
         "",
         "## 2. Against the array floor",
@@ -240,9 +248,9 @@ def main(argv=None) -> int:
            "machine": timing.machine(), "targets": TARGETS}
     print("measuring (see benchmarks/results/ when done) ...", flush=True)
     res["baseline_run"] = baseline_runs(repeats)
-    res["virus_on_network"] = versus_virus(repeats)
     res["sparse_floor"] = versus_floor(repeats, england_weeks=39 if args.quick else None)
     res["england"] = england_scaling(39 if args.quick else None)
+    res["virus_on_network"] = versus_virus(repeats, res["england"][0])
     res["phases"] = [phases("baseline", None), phases("england", None if not args.quick else 39)]
     res["load_average_end"] = timing.machine()["load_average"]
     args.out.mkdir(parents=True, exist_ok=True)
