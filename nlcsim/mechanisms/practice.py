@@ -58,25 +58,12 @@ def enact(model) -> None:
 def influence(model) -> None:
     """Friedkin-Johnsen pull toward trusted colleagues' practice over recent deep ties."""
     st = model.state
-    # Only the rows with a recent deep tie are pulled; the sums keep the slot layout.
-    tie = np.flatnonzero(st.last_type.reshape(-1) >= 2)
-    nb = st.nbr.reshape(-1)[tie]
-    valid = (nb >= 0) & (model.week - st.last_used.reshape(-1)[tie] <= RECENT)
+    nb = st.nbr
+    valid = (nb >= 0) & (st.last_type >= 2) & (model.week - st.last_used <= RECENT)
     if not valid.any():
         return
-    tie, nb = tie[valid], nb[valid]
-    r = tie // st.degree
-    new_row = np.diff(r, prepend=-1) > 0
-    rows = r[new_row]
-    cell = (np.cumsum(new_row) - 1) * st.degree + (tie - r * st.degree)  # the tie's cell in rows x slots
-    weight = st.trust.reshape(-1)[tie] * TIE_INFLUENCE[st.last_type.reshape(-1)[tie]]
-    w = np.zeros((rows.size, st.degree))
-    w.reshape(-1)[cell] = weight
-    pulled = np.zeros_like(w)
-    pulled.reshape(-1)[cell] = weight * st.practice[nb]
-    total = np.zeros(st.rows)
-    mean = np.zeros(st.rows)
-    total[rows] = w.sum(axis=1)
-    mean[rows] = pulled.sum(axis=1) / np.maximum(total[rows], 1e-12)
+    w = np.where(valid, st.trust * TIE_INFLUENCE[np.maximum(st.last_type, 0)], 0.0)
+    total = w.sum(axis=1)
+    mean = (w * st.practice[np.maximum(nb, 0)]).sum(axis=1) / np.maximum(total, 1e-12)
     alpha = model.influence_weight * st.engagement * (total > 0) * st.alive
     st.practice[:] = np.clip(st.practice + alpha * (mean - st.practice), 0.0, 1.0)
