@@ -9,15 +9,21 @@
    processes.  Wall time includes starting the workers.
 2. Dask's overhead per run: a sweep of a function that does nothing, so that
    all the time is the machinery (scheduling, moving results, writing
-   Parquet), on the same LocalCluster and, for comparison, on local processes.
+   Parquet), on the same LocalCluster and, for comparison, on local processes:
+   once as the runner batches runs into tasks, once with one run per task.
 
-Writes benchmarks/results/sweep_throughput.json with the machine's description.
+``--parts baseline`` or ``--parts overhead`` runs one part and keeps the other
+part's figures from the last report.  Every figure carries the load average
+of the machine before and after it, because a shared machine's load changes
+wall times.  Writes benchmarks/results/sweep_throughput.json with the
+machine's description.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -25,7 +31,7 @@ import time
 from pathlib import Path
 
 from nlcsim import __version__
-from nlcsim.sweeps import sweep
+from nlcsim.sweeps import runner, sweep
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sweep_memory import machine  # noqa: E402
@@ -37,48 +43,68 @@ def nothing(params, seed):
 
 
 def timed(experiment, out: Path, **kwargs) -> dict:
+    load_before = os.getloadavg()[0]
     start = time.perf_counter()
     summary = sweep(experiment, out, progress=False, **kwargs)
     wall = time.perf_counter() - start
     assert summary.complete and summary.failed_total == 0, summary
     return {"runs": summary.runs, "wall_seconds": round(wall, 2), "runs_per_second": round(summary.runs / wall, 3),
-            "executor": summary.executor}
+            "ms_per_run": round(1000 * wall / summary.runs, 3), "executor": summary.executor,
+            "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
+
+
+def baseline_part(runs: int, tmp: Path) -> dict:
+    from distributed import Client, LocalCluster
+
+    experiment = {"experiment": {"name": "throughput", "design": "grid", "replicates": runs, "seed": 1},
+                  "factors": [{"key": "trust.initial", "levels": [0.5]}], "record": {"timeseries_every": 0}}
+    out = {"1 worker (in process)": timed(experiment, tmp / "b1", workers=1)}
+    out["2 local processes"] = timed(experiment, tmp / "b2", workers=2)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        out["Dask LocalCluster, 2 workers x 1 thread"] = timed(experiment, tmp / "bd", client=client)
+    print(json.dumps(out, indent=2))
+    return out
+
+
+def overhead_part(runs: int, tmp: Path) -> dict:
+    from distributed import Client, LocalCluster
+
+    experiment = {"experiment": {"name": "empty", "design": "grid", "replicates": runs, "seed": 1},
+                  "factors": [{"key": "x", "levels": [0.0]}]}
+    out = {}
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        for batching, limit in (("batched", runner.MAX_BATCH), ("one run per task", 1)):
+            runner.MAX_BATCH = limit
+            out[f"1 worker (in process), {batching}"] = timed(experiment, tmp / f"e1{limit}", workers=1,
+                                                              model=nothing)
+            out[f"2 local processes, {batching}"] = timed(experiment, tmp / f"e2{limit}", workers=2, model=nothing)
+            out[f"Dask LocalCluster 2 x 1, {batching}"] = timed(experiment, tmp / f"ed{limit}", client=client,
+                                                                model=nothing)
+    runner.MAX_BATCH = 64
+    print(json.dumps(out, indent=2))
+    return out
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--empty-runs", type=int, default=5000)
+    parser.add_argument("--parts", default="baseline,overhead")
     args = parser.parse_args(argv)
-    from distributed import Client, LocalCluster
-
-    tmp = Path(tempfile.mkdtemp(prefix="nlcsim-sweep-throughput-"))
-    baseline = {"experiment": {"name": "throughput", "design": "grid", "replicates": args.runs, "seed": 1},
-                "factors": [{"key": "trust.initial", "levels": [0.5]}], "record": {"timeseries_every": 0}}
-    empty = {"experiment": {"name": "empty", "design": "grid", "replicates": args.empty_runs, "seed": 1},
-             "factors": [{"key": "x", "levels": [0.0]}]}
-    report = {"version": __version__, "machine": machine(), "baseline_runs": {}, "empty_runs": {}}
-    report["baseline_runs"]["1 worker (in process)"] = timed(baseline, tmp / "b1", workers=1)
-    print(report["baseline_runs"])
-    report["baseline_runs"]["2 local processes"] = timed(baseline, tmp / "b2", workers=2)
-    print(report["baseline_runs"])
-    report["empty_runs"]["1 worker (in process)"] = timed(empty, tmp / "e1", workers=1, model=nothing)
-    report["empty_runs"]["2 local processes"] = timed(empty, tmp / "e2", workers=2, model=nothing)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            Client(cluster) as client:
-        report["baseline_runs"]["Dask LocalCluster, 2 workers x 1 thread"] = timed(baseline, tmp / "bd", client=client)
-        print(report["baseline_runs"])
-        report["empty_runs"]["Dask LocalCluster, 2 workers x 1 thread"] = timed(empty, tmp / "ed", client=client,
-                                                                                model=nothing)
-    for name, row in report["empty_runs"].items():
-        row["ms_per_run"] = round(1000 * row["wall_seconds"] / row["runs"], 3)
-    procs = report["baseline_runs"]["2 local processes"]["wall_seconds"]
-    dask = report["baseline_runs"]["Dask LocalCluster, 2 workers x 1 thread"]["wall_seconds"]
-    report["dask_minus_processes_ms_per_baseline_run"] = round(1000 * (dask - procs) / args.runs, 2)
-    print(json.dumps(report, indent=2))
     results = Path(__file__).resolve().parent / "results"
     results.mkdir(exist_ok=True)
-    (results / "sweep_throughput.json").write_text(json.dumps(report, indent=2))
+    path = results / "sweep_throughput.json"
+    report = json.loads(path.read_text()) if path.exists() else {}
+    report.update(version=__version__, machine=machine())
+    tmp = Path(tempfile.mkdtemp(prefix="nlcsim-sweep-throughput-"))
+    parts = args.parts.split(",")
+    if "baseline" in parts:
+        report["baseline_runs"] = baseline_part(args.runs, tmp)
+    if "overhead" in parts:
+        report["empty_runs"] = overhead_part(args.empty_runs, tmp)
+    path.write_text(json.dumps(report, indent=2))
     shutil.rmtree(tmp, ignore_errors=True)
     return 0
 

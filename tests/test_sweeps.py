@@ -41,8 +41,9 @@ def without_timing(df: pd.DataFrame) -> pd.DataFrame:
     return df.drop(columns=["seconds"])
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def dask_client():
+    """A real LocalCluster: 2 worker processes of 1 thread, shared by this module's Dask tests."""
     from distributed import Client, LocalCluster
 
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
@@ -273,6 +274,20 @@ def test_scenario_discovery_finds_the_passing_region_and_grids_get_heatmaps(tmp_
     assert 0.5 < strict["box"].loc["a", "min"] <= 0.6 and 0.3 <= strict["box"].loc["b", "max"] < 0.4
     for name in ("discovery.png", "heatmap_inside.png", "grid_means.csv", "summary.md", "discovery_box.csv"):
         assert (tmp_path / "g" / "analysis" / name).exists()
+
+
+def test_analyze_command_prints_the_report_and_rejects_unknown_outcomes(tmp_path, capsys):
+    from nlcsim.cli import main
+
+    exp = {"experiment": {"name": "region", "design": "grid", "seed": 1},
+           "factors": [{"key": "a", "levels": [0.0, 0.7]}, {"key": "b", "levels": [0.1, 0.9]}]}
+    sweep(exp, tmp_path / "g", workers=1, progress=False, model=region_model)
+    assert main(["analyze", str(tmp_path / "g"), "--no-plots", "--target", "inside >= 1"]) == 0
+    out = capsys.readouterr().out
+    assert "Runs: 4 planned" in out and "Scenario discovery: inside >= 1" in out
+    assert main(["analyze", str(tmp_path / "g"), "--outcome", "outside"]) == 2
+    assert "unknown outcome(s) outside" in capsys.readouterr().err
+    assert main(["analyze", str(tmp_path / "g"), "--target", "inside => 1"]) == 2
 
 
 def region_model(params, seed):

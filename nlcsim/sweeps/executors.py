@@ -76,7 +76,8 @@ def _watch_runner(runner_pid: int) -> None:
 
 def _init_worker(model, seed: int, runner_pid: int) -> None:
     _WORKER["model"], _WORKER["seed"] = model, seed
-    threading.Thread(target=_watch_runner, args=(runner_pid,), daemon=True).start()
+    if os.name == "posix":  # os.kill(pid, 0) only probes on POSIX
+        threading.Thread(target=_watch_runner, args=(runner_pid,), daemon=True).start()
 
 
 def _run_in_worker(batch: list) -> list[dict]:
@@ -152,6 +153,8 @@ class DaskExecutor:
     as WorkerLost and the runner resubmits it.
     """
 
+    RECONNECT_SECONDS = 120
+
     def __init__(self, model, seed: int, scheduler: str | None = None, client=None):
         from distributed import Client
 
@@ -167,6 +170,7 @@ class DaskExecutor:
         self._futures: dict[Any, list] = {}
         self._keys = itertools.count()
         self._token = f"{os.getpid()}-{time.time_ns()}"
+        self._disconnected_since: float | None = None
 
     @property
     def inflight(self) -> int:
@@ -189,7 +193,12 @@ class DaskExecutor:
         try:
             dask_wait(list(self._futures), timeout=timeout, return_when="FIRST_COMPLETED")
         except TimeoutError:
+            self._check_connected()
             return []
+        except cf.CancelledError as err:  # the scheduler dropped our tasks
+            if self.client.status != "running":
+                raise SweepAborted("lost the connection to the Dask scheduler; the runs finished so far "
+                                   "are saved") from None
         out = []
         for fut in [f for f in self._futures if f.done()]:
             batch = self._futures.pop(fut)
@@ -207,10 +216,24 @@ class DaskExecutor:
                     raise SweepAborted(f"the Dask workers failed outside any run: {name}: {err}") from err
         return out
 
+    def _check_connected(self) -> None:
+        """A client reconnects by itself for a while; past that the scheduler is gone."""
+        if self.client.status == "running":
+            self._disconnected_since = None
+            return
+        if self.client.status in ("closing", "closed"):
+            raise SweepAborted(f"lost the Dask scheduler (client {self.client.status})")
+        now = time.monotonic()
+        self._disconnected_since = self._disconnected_since or now
+        if now - self._disconnected_since > self.RECONNECT_SECONDS:
+            raise SweepAborted(f"lost the Dask scheduler for more than {self.RECONNECT_SECONDS} s")
+
     def close(self) -> None:
         try:
-            if self._futures:
+            if self._futures and self.client.status == "running":
                 self.client.cancel(list(self._futures))
+        except Exception:  # closing after a lost scheduler: nothing left to cancel
+            pass
         finally:
             self._futures.clear()
             if self._own:
