@@ -94,3 +94,10 @@ def test_validate_command_rejects_a_single_replicate(capsys):
 
     assert main(["validate", "--reps", "1"]) == 2
     assert "at least 2" in capsys.readouterr().err
+
+
+def test_validate_command_names_an_empty_pattern_folder(tmp_path, capsys):
+    from nlcsim.cli import main
+
+    assert main(["validate", "--patterns", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
+    assert "no pattern files" in capsys.readouterr().err

@@ -298,7 +298,10 @@ def load_patterns(directory: str | Path | None = None, only: Iterable[str] | Non
     """Every pattern file, sorted by number; ``only`` keeps numbers or file names."""
     wanted = {str(x).strip() for x in only} if only else None
     out = []
-    for path in pattern_files(directory):
+    files = pattern_files(directory)
+    if not files:
+        raise PatternError(str(directory or PATTERN_DIR), ["no pattern files (*.toml) in this folder"])
+    for path in files:
         if wanted is not None and path.stem not in wanted:
             try:  # read just the number, so that unwanted files are not checked at all
                 number = tomllib.loads(path.read_text(encoding="utf-8")).get("pattern", {}).get("number")
