@@ -11,7 +11,8 @@ import importlib
 import importlib.util
 import sys
 
-from .scenario import ScenarioError, parse_override_value
+from .errors import UserError
+from .scenario import ScenarioError, parse_sets
 
 # command -> (module, one-line help)
 EXTERNAL = {
@@ -22,20 +23,6 @@ EXTERNAL = {
     "app": ("nlcsim.app.serve", "the trainer app in the browser"),
     "animate": ("nlcsim.app.animate", "an animation of a run for slides (GIF or MP4)"),
 }
-
-
-class UserError(Exception):
-    """A mistake in what the user asked for: shown as a message, no traceback."""
-
-
-def parse_sets(items: list[str] | None) -> dict:
-    out = {}
-    for item in items or []:
-        if "=" not in item:
-            raise UserError(f"--set {item!r}: write KEY=VALUE, for example --set trust.initial=0.8")
-        key, value = item.split("=", 1)
-        out[key.strip()] = parse_override_value(value.strip())
-    return out
 
 
 def _cmd_run(args) -> int:

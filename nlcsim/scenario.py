@@ -28,6 +28,8 @@ from typing import Any, Iterable, Mapping
 
 import tomli_w
 
+from .errors import UserError, problems_message
+
 PRESET_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 
 
@@ -184,9 +186,7 @@ class ScenarioError(ValueError):
     def __init__(self, source: str, problems: list[str]):
         self.source = source
         self.problems = problems
-        n = len(problems)
-        head = f"{source}: {n} problem{'s' if n != 1 else ''} in the scenario"
-        super().__init__(head + "\n" + "\n".join(f"  - {p}" for p in problems))
+        super().__init__(problems_message(source, problems, "scenario"))
 
 
 def _suggest(name: str, candidates: Iterable[str]) -> str:
@@ -220,6 +220,17 @@ def parse_override_value(text: str) -> Any:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         return text
+
+
+def parse_sets(items: Iterable[str] | None) -> dict:
+    """``["trust.initial=0.8", ...]`` (command-line ``--set``) -> overrides mapping."""
+    out = {}
+    for item in items or []:
+        if "=" not in item:
+            raise UserError(f"--set {item!r}: write KEY=VALUE, for example --set trust.initial=0.8")
+        key, value = item.split("=", 1)
+        out[key.strip()] = parse_override_value(value.strip())
+    return out
 
 
 def resolve_path(name_or_path: str | Path) -> Path:

@@ -84,7 +84,8 @@ def add_arguments(parser) -> None:
 
 
 def main(args) -> int:
-    from ..cli import UserError, parse_sets
+    from ..errors import UserError
+    from ..scenario import parse_sets
 
     if Path(args.out).suffix.lower() not in FORMATS:
         raise UserError(f"--out {args.out}: the file must end in .gif or .mp4")

@@ -96,7 +96,7 @@ def add_arguments(parser) -> None:
 
 
 def main(args) -> int:
-    from ..cli import UserError
+    from ..errors import UserError
 
     if args.port < 0 or args.port > 65535:
         raise UserError(f"--port {args.port}: must be a port number from 0 to 65535")

@@ -41,7 +41,8 @@ import pandas as pd
 from scipy import stats
 
 from .. import __version__
-from ..cli import UserError, parse_sets
+from ..errors import UserError
+from ..scenario import parse_sets
 from ..measures import OUTCOMES
 from ..replicates import mean_ci, outcomes_table, timeseries_table
 from ..run import RunResult, replicate_seeds, run

@@ -643,7 +643,7 @@ def write_report(result: Comparison, out: str | Path, format: str | None = None)
     out = Path(out)
     fmt = format or ("md" if out.suffix.lower() == ".md" else "html")
     if fmt not in ("html", "md"):
-        from ..cli import UserError
+        from ..errors import UserError
 
         raise UserError(f"--format {fmt!r}: choose html or md")
     if out.suffix.lower() not in (".html", ".htm", ".md"):

@@ -674,7 +674,7 @@ def add_arguments(parser) -> None:
 def main(args) -> int:
     import sys
 
-    from ..cli import UserError
+    from ..errors import UserError
 
     if args.reps is not None and args.reps < 2:
         raise UserError("--reps must be at least 2 (a confidence interval needs two replicates)")

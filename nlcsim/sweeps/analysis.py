@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..cli import UserError
+from ..errors import UserError
 from .designs import RAW
 from .experiment import parse_target
 from .store import ResultsStore

@@ -25,7 +25,7 @@ def add_arguments(parser) -> None:
 
 
 def main(args) -> int:
-    from ..cli import UserError
+    from ..errors import UserError
     from .analysis import analyze
 
     if args.min_density is not None and not 0 < args.min_density <= 1:

@@ -19,7 +19,7 @@ import threading
 import time
 from typing import Any
 
-from ..cli import UserError
+from ..errors import UserError
 from .models import run_batch
 
 

@@ -53,7 +53,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
 
-from ..cli import UserError
+from ..errors import UserError, problems_message
 from ..scenario import MECHANISMS, PARAMS, Scenario, ScenarioError
 
 DESIGNS = ("grid", "lhs", "sobol", "morris", "list")
@@ -87,9 +87,7 @@ class ExperimentError(UserError):
     def __init__(self, source: str, problems: list[str]):
         self.source = source
         self.problems = problems
-        n = len(problems)
-        head = f"{source}: {n} problem{'s' if n != 1 else ''} in the experiment"
-        super().__init__(head + "\n" + "\n".join(f"  - {p}" for p in problems))
+        super().__init__(problems_message(source, problems, "experiment"))
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..cli import UserError
+from ..errors import UserError
 
 OUTCOMES, TIMESERIES = "outcomes", "timeseries"
 FORMAT = 1
