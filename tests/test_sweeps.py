@@ -170,7 +170,7 @@ def test_a_killed_dask_worker_does_not_stop_the_sweep(tmp_path, dask_client):
 def test_a_killed_local_worker_process_does_not_stop_the_sweep(tmp_path):
     import psutil
 
-    exp = tiny_grid(replicates=6, every=0)
+    exp = tiny_grid(replicates=10, every=0)
     out = tmp_path / "procs"
     killed = []
 
@@ -192,7 +192,7 @@ def test_a_killed_local_worker_process_does_not_stop_the_sweep(tmp_path):
     killer.join(5)
     assert killed
     assert summary.complete and summary.failed_total == 0
-    assert sorted(recorded_run_ids(out)) == list(range(36))
+    assert sorted(recorded_run_ids(out)) == list(range(60))
 
 
 def ishigami(params, seed):
