@@ -145,6 +145,13 @@ class NLCModel(mesa.Model):
     def outcomes(self) -> dict[str, float]:
         return measures.outcomes(self, self.table)
 
+    def release(self) -> None:
+        """Let a finished model be freed: drop the agent index (an object array the
+        garbage collector cannot see into) and Mesa 3.3's per-model id counter,
+        which otherwise keeps every model alive (mesa issue 3179)."""
+        mesa.Agent._ids.pop(self, None)
+        self._agents_by_row = np.empty(0, dtype=object)
+
     # -- agents as views ------------------------------------------------------------
     @property
     def teachers(self) -> list[Teacher]:

@@ -59,5 +59,7 @@ def run(scenario: Scenario | str = "baseline", seed=1, overrides: Mapping[str, A
     model = NLCModel(sc, seed=ss)
     for _ in range(sc.weeks if weeks is None else weeks):
         model.step()
-    return RunResult(model.timeseries, model.outcomes(), sc, seed_record(ss),
-                     seconds=time.perf_counter() - start, events=list(model.event_log))
+    result = RunResult(model.timeseries, model.outcomes(), sc, seed_record(ss),
+                       seconds=time.perf_counter() - start, events=list(model.event_log))
+    model.release()
+    return result

@@ -57,3 +57,26 @@ def test_replicate_seeds_do_not_depend_on_workers():
     serial = outcomes_table(run_replicates(sc, seed=5, reps=3, workers=1))
     parallel = outcomes_table(run_replicates(sc, seed=5, reps=3, workers=2))
     pd.testing.assert_frame_equal(serial, parallel)
+
+
+def test_finished_runs_are_freed(small):
+    import gc
+    import weakref
+
+    from nlcsim.model import NLCModel as Model
+
+    made = []
+    original = Model.__init__
+
+    def spy(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        made.append(weakref.ref(self))
+
+    Model.__init__ = spy
+    try:
+        for seed in range(3):
+            nlcsim.run(small, seed=seed, weeks=2)
+    finally:
+        Model.__init__ = original
+    gc.collect()
+    assert made and all(ref() is None for ref in made)
