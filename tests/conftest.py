@@ -21,3 +21,12 @@ def small():
         "population.schools_per_network": 4, "population.teachers_per_school": 10,
         "schedule.years": 2, "funding.years": 1.0,
     })
+
+
+# CI runs the same property-test examples every time (reproducible verdicts);
+# local runs explore new ones.
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    _hypothesis_settings.load_profile("ci")

@@ -1,5 +1,7 @@
 """Property-based: over random valid scenarios every state variable stays in range, no NaN appears."""
 
+import os
+
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -59,7 +61,7 @@ def check_state(model):
     assert np.isfinite(s.pupil).all()
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=int(os.environ.get("NLCSIM_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenario=scenarios(), seed=st.integers(0, 2**32 - 1))
 def test_state_stays_in_range_and_finite(scenario, seed):
     model = NLCModel(scenario, seed=seed)

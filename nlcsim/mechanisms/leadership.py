@@ -62,6 +62,7 @@ def refill(model) -> None:
         n_idx, c_idx = np.nonzero(co_vac & (rng.random(co.shape) < 0.08))
         if n_idx.size:
             sch = model.random_school_of(n_idx)
+            n_idx, c_idx, sch = n_idx[sch >= 0], c_idx[sch >= 0], sch[sch >= 0]
             cand = model.random_member_of(sch)
             to_teacher = (rng.random(n_idx.size) < d) & (cand >= 0)
             co[n_idx, c_idx] = np.where(to_teacher, cand, st.school_head[sch])
