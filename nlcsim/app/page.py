@@ -146,19 +146,20 @@ def _subtitle(model: TrainerModel) -> str:
 
 
 @solara.component
+def LiveImage(model: TrainerModel, picture_class, css_class: str):
+    """A figure of the running model, redrawn only when the model changed."""
+    update_counter.get()
+    picture = solara.use_memo(lambda: picture_class(dpi=LIVE_DPI), [])
+    png = solara.use_memo(lambda: picture.png(snapshot(model)), [model.run_id, model.changes])
+    solara.Image(png, width="100%", classes=[css_class])
+
+
 def NetworkView(model: TrainerModel):
-    update_counter.get()
-    picture = solara.use_memo(lambda: NetworkPicture(dpi=LIVE_DPI), [])
-    png = solara.use_memo(lambda: picture.png(snapshot(model)), [model.run_id, model.changes])
-    solara.Image(png, width="100%", classes=["nlc-network-view"])
+    return LiveImage(model, NetworkPicture, "nlc-network-view")
 
 
-@solara.component
 def LivePlots(model: TrainerModel):
-    update_counter.get()
-    picture = solara.use_memo(lambda: SeriesPicture(dpi=LIVE_DPI), [])
-    png = solara.use_memo(lambda: picture.png(snapshot(model)), [model.run_id, model.changes])
-    solara.Image(png, width="100%", classes=["nlc-live-plots"])
+    return LiveImage(model, SeriesPicture, "nlc-live-plots")
 
 
 @solara.component

@@ -266,17 +266,23 @@ def flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
+def _section(data: Mapping, name: str, allowed: Mapping[str, str], problems: list[str]) -> Mapping:
+    """The table ``[name]`` (empty if absent), with its keys checked against ``allowed``."""
+    body = data.get(name, {})
+    if not isinstance(body, Mapping):
+        problems.append(f"[{name}] must be a table")
+        return {}
+    for k in body:
+        if k not in allowed:
+            problems.append(f"unknown key '{name}.{k}'{_suggest(k, allowed)}: keys are {', '.join(allowed)}")
+    return body
+
+
 def _read(data: Mapping, where: str, folder: Path, problems: list[str], custom: bool) -> Experiment:
     for section in data:
         if section not in SECTIONS:
             problems.append(f"unknown section [{section}]{_suggest(section, SECTIONS)}: sections are {', '.join(SECTIONS)}")
-    head = data.get("experiment", {})
-    if not isinstance(head, Mapping):
-        problems.append("[experiment] must be a table")
-        head = {}
-    for k in head:
-        if k not in EXPERIMENT_KEYS:
-            problems.append(f"unknown key 'experiment.{k}'{_suggest(k, EXPERIMENT_KEYS)}: keys are {', '.join(EXPERIMENT_KEYS)}")
+    head = _section(data, "experiment", EXPERIMENT_KEYS, problems)
     name = head.get("name", Path(where).stem if where != "<experiment>" else "experiment")
     design = head.get("design")
     if design not in DESIGNS:
@@ -345,14 +351,8 @@ def _read(data: Mapping, where: str, folder: Path, problems: list[str], custom: 
         problems.append("no factors: add [[factors]] tables (or [[points]] for design = \"list\")")
 
     # what to record
-    record = data.get("record", {})
+    record = _section(data, "record", RECORD_KEYS, problems)
     every, columns = 0, None
-    if not isinstance(record, Mapping):
-        problems.append("[record] must be a table")
-        record = {}
-    for k in record:
-        if k not in RECORD_KEYS:
-            problems.append(f"unknown key 'record.{k}'{_suggest(k, RECORD_KEYS)}: keys are {', '.join(RECORD_KEYS)}")
     every = record.get("timeseries_every", 0)
     if not (_is_whole(every) and every >= 0):
         problems.append(f"record.timeseries_every = {every!r}: must be a whole number of weeks >= 0 (0 = no time series)")
@@ -372,13 +372,7 @@ def _read(data: Mapping, where: str, folder: Path, problems: list[str], custom: 
                     problems.append(f"record.timeseries_columns: unknown column {c!r}{_suggest(c, COLUMNS)}")
 
     # analysis defaults
-    analysis = data.get("analysis", {})
-    if not isinstance(analysis, Mapping):
-        problems.append("[analysis] must be a table")
-        analysis = {}
-    for k in analysis:
-        if k not in ANALYSIS_KEYS:
-            problems.append(f"unknown key 'analysis.{k}'{_suggest(k, ANALYSIS_KEYS)}: keys are {', '.join(ANALYSIS_KEYS)}")
+    analysis = _section(data, "analysis", ANALYSIS_KEYS, problems)
     outcomes = analysis.get("outcomes")
     if outcomes is not None:
         if not (isinstance(outcomes, list) and all(isinstance(o, str) for o in outcomes)):
