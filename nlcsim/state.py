@@ -250,9 +250,3 @@ class State:
             return
         r, s = np.nonzero(self.nbr[rows] >= 0)
         self.remove_ties(rows[r], s)
-
-    def set_trust(self, rows: np.ndarray, slots: np.ndarray, values: np.ndarray) -> None:
-        """Write trust on both ends of the ties at (rows, slots)."""
-        other = self.nbr[rows, slots]
-        self.trust[rows, slots] = values
-        self.trust[other, self.rev[rows, slots]] = values
