@@ -121,6 +121,11 @@ class State:
         self.net_funding = np.zeros(networks)
         self.coleaders = np.full((networks, 0), -1, dtype=np.int32)
 
+        # What each school knows of its network's local items (see school_knowledge):
+        # kept up to date as knowledge is learned, rebuilt for schools whose staff left.
+        self._school_or: np.ndarray | None = None
+        self._school_stale = np.zeros(0, dtype=bool)
+
     # -- sizes ------------------------------------------------------------
     @property
     def rows(self) -> int:
@@ -168,23 +173,53 @@ class State:
         return np.concatenate([local, np.broadcast_to(public, (rows.size, public.size))], axis=1)
 
     def school_knowledge(self) -> tuple[np.ndarray, np.ndarray]:
-        """What each school knows of its network's local items, in one pass over the staff alive.
+        """What each school knows of its network's local items.
 
         Returns the schools with staff alive (ascending) and a schools x slots
         matrix: the bitwise OR of the staff's depth levels.  Levels are 0-3,
         so the OR is non-zero where someone holds the item, and has its DEEP
-        bit set where someone holds it deeply or profoundly.  The OR runs on
-        whole 64-bit words of the knowledge matrix, so the cost does not grow
-        as the matrix fills up.
+        bit set where someone holds it deeply or profoundly.
+
+        The matrix is kept as knowledge is learned (:meth:`learn` ORs each
+        gain in) and rebuilt only for the schools whose staff lost knowledge
+        (:meth:`unlearn`), so a week costs what changed, not a pass over the
+        whole knowledge matrix.
         """
-        rows = np.flatnonzero(self.alive)
+        n = self.school_alive.size
+        staffed = np.flatnonzero(np.bincount(self.school[self.alive], minlength=n))
+        if self._school_or is None or self._school_or.shape[0] != n:
+            self._school_or = np.zeros((n, self.slots), dtype=np.uint8)
+            self._school_stale = np.ones(n, dtype=bool)
+        if self._school_stale.any():
+            rows = np.flatnonzero(self.alive & self._school_stale[np.maximum(self.school, 0)])
+            self._school_or[self._school_stale] = 0
+            schools, ored = self._or_of_rows(rows)
+            self._school_or[schools] = ored
+            self._school_stale[:] = False
+        return staffed, self._school_or[staffed]
+
+    def _or_of_rows(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Bitwise OR of the local knowledge of ``rows``, by school, on whole 64-bit words."""
         know = self.know
         if know.shape[1] % 8 or not know.flags.c_contiguous:
             know = np.pad(know, ((0, 0), (0, -know.shape[1] % 8)))  # a padded copy, whole words
-        words = know.view(np.uint64)
-        contiguous = rows.size and rows[-1] == rows.size - 1  # rows 0..n-1 alive: no gather needed
-        schools, ored = or_by(self.school[rows], words[: rows.size] if contiguous else words[rows])
+        schools, ored = or_by(self.school[rows], know.view(np.uint64)[rows])
         return schools, ored.view(np.uint8)[:, : self.slots]
+
+    def learn(self, rows: np.ndarray, cols: np.ndarray, levels) -> None:
+        """Raise knowledge: ``know[rows, cols]`` becomes at least ``levels`` (pairs may repeat)."""
+        levels = np.broadcast_to(np.asarray(levels, dtype=np.int8), np.shape(rows))
+        np.maximum.at(self.know, (rows, cols), levels)
+        if self._school_or is not None:
+            local = cols < self.slots
+            np.bitwise_or.at(self._school_or, (self.school[rows[local]], cols[local]),
+                             levels[local].astype(np.uint8))
+
+    def unlearn(self, rows: np.ndarray) -> None:
+        """Clear the knowledge of ``rows`` (leavers, reused rows); their schools are recounted."""
+        self.know[rows] = 0
+        if self._school_or is not None and rows.size:
+            self._school_stale[np.maximum(self.school[rows], 0)] = True
 
     # -- ties -------------------------------------------------------------
     def tie_slot(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:

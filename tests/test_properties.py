@@ -59,6 +59,11 @@ def check_state(model):
     assert (s.nbr[j, s.rev[r, a]] == r).all()
     np.testing.assert_array_equal(s.trust[r, a], s.trust[j, s.rev[r, a]])
     assert np.isfinite(s.pupil).all()
+    # the school knowledge kept up to date week by week equals a count from scratch
+    schools, levels = s.school_knowledge()
+    fresh_schools, fresh = s._or_of_rows(np.flatnonzero(s.alive))
+    np.testing.assert_array_equal(schools, fresh_schools)
+    np.testing.assert_array_equal(levels, fresh)
 
 
 @settings(max_examples=int(os.environ.get("NLCSIM_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -66,8 +71,10 @@ def check_state(model):
 def test_state_stays_in_range_and_finite(scenario, seed):
     model = NLCModel(scenario, seed=seed)
     check_state(model)
-    for _ in range(scenario.weeks):
+    for week in range(scenario.weeks):
         model.step()
+        if week % 13 == 0:
+            check_state(model)
     check_state(model)
     table = model.table
     assert np.isfinite(table).all()

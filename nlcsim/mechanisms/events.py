@@ -97,7 +97,7 @@ def school_joins(model, network: int = 0) -> int:
     st.holder[s] = np.where(rng.random(len(FUNCTIONS)) >= d, rows[0], rng.choice(others, len(FUNCTIONS)))
     if sc.population.brokers_per_school and size > 1:
         st.holder[s, BROKERING] = rows[1]
-    st.know[rows] = 0
+    st.unlearn(rows)
     model.refresh_structure()
     replace(model, rows)
     st.pioneer[rows] = False
@@ -113,7 +113,7 @@ def school_joins(model, network: int = 0) -> int:
     st.item_field[network, slots] = PRACTITIONER
     st.item_school[network, slots] = s
     st.item_network[network, slots] = network
-    st.know[rng.choice(rows, slots.size), slots] = PROFOUND
+    st.learn(rng.choice(rows, slots.size), slots, PROFOUND)
     # Its broker meets the network: a few cross-school ties.
     peers = np.flatnonzero(st.alive & (st.network == network) & (st.school != s))
     if peers.size:
@@ -134,7 +134,7 @@ def school_leaves(model, school: int | None = None) -> None:
         return
     rows = np.flatnonzero(st.alive & (st.school == s))
     st.clear_rows(rows)
-    st.know[rows] = 0
+    st.unlearn(rows)
     st.alive[rows] = False
     st.member[rows] = False
     st.school_alive[s] = False

@@ -139,7 +139,7 @@ def exchange(model, inter: Interactions) -> None:
     ok = col_dst >= 0
     src, dst, col_dst, level, kind = src[ok], dst[ok], col_dst[ok], level[ok], kind[ok]
     before = st.know[dst, col_dst]
-    np.maximum.at(st.know, (dst, col_dst), level)
+    st.learn(dst, col_dst, level)
     gained = (before < DEEP) & (level >= DEEP)
     np.add.at(st.deep_learned, dst[gained], 1)
     model.dirty[dst[gained]] = True
@@ -195,8 +195,7 @@ def co_construct(model, inter: Interactions) -> None:
     st.item_school[net, slot] = st.school[i]
     st.item_network[net, slot] = net
     st.item_created[net, slot] = model.week
-    st.know[i, slot] = PROFOUND
-    st.know[j, slot] = PROFOUND
+    st.learn(np.concatenate([i, j]), np.concatenate([slot, slot]), PROFOUND)
     np.add.at(st.deep_learned, np.concatenate([i, j]), 1)
     model.dirty[i] = True
     model.dirty[j] = True
@@ -230,7 +229,7 @@ def enquire(model) -> None:
     who, col, deep = who[ok], col[ok] + st.slots, deep[ok]
     level = np.where(deep, DEEP, SHALLOW).astype(np.int8)
     before = st.know[who, col]
-    np.maximum.at(st.know, (who, col), level)
+    st.learn(who, col, level)
     gained = (before < DEEP) & (level >= DEEP)
     np.add.at(st.deep_learned, who[gained], 1)
     model.dirty[who[gained]] = True

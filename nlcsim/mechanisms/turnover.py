@@ -58,7 +58,7 @@ def replace(model, rows: np.ndarray) -> None:
     if rows.size == 0:
         return
     st.clear_rows(rows)
-    st.know[rows] = 0
+    st.unlearn(rows)
     n = rows.size
     school = st.school[rows]
     onboard = model.function_effect[school, ONBOARDING]
