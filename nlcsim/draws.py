@@ -1,16 +1,14 @@
 """Weighted draws of one column per row, over the few columns that can be drawn.
 
 Several phases draw, for each of many rows (initiating teachers, exchanges),
-one column (a tie slot, an item) with chance proportional to a weight: the
-running sums of the row's weights are compared with a uniform draw scaled
-by the row's total, ``np.cumsum(weights, axis=1)`` and
-``(cum <= u[:, None]).sum(axis=1)`` (STYLE.md, "per-row cumulative weights").
-
-Most of a row's weights are zero (a teacher has a few ties among the slots;
-a source knows a few items better than its partner).  :func:`draw_columns`
-gives, to the last bit, the draw of those full running sums, working on the
-non-zero candidates only: adding zeros leaves a running sum unchanged, so
-the sums over the candidates, in column order, are the same numbers.
+one column (a tie slot, an item) with chance proportional to a weight
+(STYLE.md, "per-row cumulative weights").  Most of a row's weights are zero
+(a teacher has a few ties among the slots; a source knows a few items
+better than its partner), so :func:`draw_columns` works on the non-zero
+candidates only: one running sum over the candidates of every row, in row
+order, and for each row a binary search for its scaled draw inside its own
+stretch of that sum.  The cost follows the number of candidates, in a
+handful of array operations whatever the number of rows.
 """
 
 from __future__ import annotations
@@ -22,22 +20,23 @@ def draw_columns(row: np.ndarray, col: np.ndarray, weight: np.ndarray, rows: int
                  draw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """One column per row, drawn with chance proportional to its weight.
 
-    ``row``, ``col``, ``weight``: the candidates, sorted by row then column
-    (as ``np.nonzero`` gives them); ``draw``: one uniform number per row.
-    Returns the chosen column of each row and the row's total weight.  As
-    with the full running sums, a row whose sums never exceed its scaled
-    draw (no weight, or rounding at the top) gets column ``width - 1``.
+    ``row``, ``col``, ``weight``: the candidates, sorted by row (as
+    ``np.nonzero`` gives them); ``draw``: one uniform number per row.
+    Returns the chosen column of each row and the row's total weight.  A row
+    with no weight (or whose draw lands past its last candidate by rounding)
+    gets column ``width - 1``; callers test the total.
+
+    Callers keep the candidates of one call to a few hundred thousand, so
+    that the running sum stays within a few orders of magnitude of one row's
+    weights and each row's stretch of it keeps its precision.
     """
     count = np.bincount(row, minlength=rows)
-    first = np.cumsum(count) - count
-    cum = np.zeros((max(int(count.max(initial=0)), 1), rows))  # candidate x row
-    cum[np.arange(row.size) - first[row], row] = weight
-    if rows < 256:
-        np.cumsum(cum, axis=0, out=cum)
-    else:  # the same sums in the same order, each step vectorised across rows
-        for k in range(1, cum.shape[0]):
-            np.add(cum[k - 1], cum[k], out=cum[k])
-    total = cum[-1].copy()
-    k = np.count_nonzero(cum <= draw * total, axis=0)
-    chosen = np.where(k < count, col[np.minimum(first + k, max(col.size - 1, 0))] if col.size else 0, width - 1)
+    end = np.cumsum(count)  # one past each row's last candidate
+    start = end - count
+    running = np.concatenate([[0.0], np.cumsum(weight)])  # running[k]: the weight before candidate k
+    base, top = running[start], running[end]
+    total = top - base
+    k = np.searchsorted(running, base + draw * total, side="right") - 1  # the candidate whose stretch holds the draw
+    hit = (count > 0) & (total > 0) & (k < end)
+    chosen = np.where(hit, col[np.clip(k, 0, max(col.size - 1, 0))] if col.size else 0, width - 1)
     return chosen, total

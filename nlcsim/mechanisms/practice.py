@@ -56,14 +56,22 @@ def enact(model) -> None:
 
 
 def influence(model) -> None:
-    """Friedkin-Johnsen pull toward trusted colleagues' practice over recent deep ties."""
+    """Friedkin-Johnsen pull toward trusted colleagues' practice over recent deep ties.
+
+    Works on the tie ends used in the last ``RECENT`` weeks only (a few of
+    the slots); a removed tie's slot has no type, so it never counts.
+    """
     st = model.state
-    nb = st.nbr
-    valid = (nb >= 0) & (st.last_type >= 2) & (model.week - st.last_used <= RECENT)
-    if not valid.any():
+    cells = np.flatnonzero(st.last_used.reshape(-1) >= model.week - RECENT)
+    kind = st.last_type.reshape(-1)[cells]
+    deep = kind >= 2
+    cells, kind = cells[deep], kind[deep]
+    if cells.size == 0:
         return
-    w = np.where(valid, st.trust * TIE_INFLUENCE[np.maximum(st.last_type, 0)], 0.0)
-    total = w.sum(axis=1)
-    mean = (w * st.practice[np.maximum(nb, 0)]).sum(axis=1) / np.maximum(total, 1e-12)
+    row = cells // st.degree
+    w = st.trust.reshape(-1)[cells] * TIE_INFLUENCE[kind]
+    total = np.bincount(row, w, minlength=st.rows)
+    pull = np.bincount(row, w * st.practice[st.nbr.reshape(-1)[cells]], minlength=st.rows)
+    mean = pull / np.maximum(total, 1e-12)
     alpha = model.influence_weight * st.engagement * (total > 0) * st.alive
     st.practice[:] = np.clip(st.practice + alpha * (mean - st.practice), 0.0, 1.0)
