@@ -65,16 +65,17 @@ def choose_partners(model) -> Interactions:
     draws = rng.random(st.rows)
     init = np.flatnonzero(can & (draws < p))
     # The initiators' ties to members (a few of their slots), in slot order.
-    nb = st.nbr[init]
+    nb = st.nbr[init].reshape(-1)
     cells = np.flatnonzero(nb >= 0)
-    r = cells // st.degree
-    s, j = cells - r * st.degree, nb.reshape(-1)[cells]
+    j = nb[cells]
     mate = st.member[j] & st.alive[j]
-    r, s, j = r[mate], s[mate], j[mate]
-    i = init[r]
-    broker = 0.5 + model.function_effect[st.school[init], BROKERING]
-    w = st.trust[i, s] * (0.25 + st.practice[j]) * (0.3 + st.engagement[j]) \
-        * np.where(st.school[j] != st.school[i], broker[r], 1.0)
+    cells, j = cells[mate], j[mate]
+    r = cells // st.degree
+    s = cells - r * st.degree
+    own = st.school[init]
+    broker = 0.5 + model.function_effect[own, BROKERING]
+    w = st.trust[init].reshape(-1)[cells] * (0.25 + st.practice[j]) * (0.3 + st.engagement[j]) \
+        * np.where(st.school[j] != own[r], broker[r], 1.0)
     slot, total = draw_columns(r, s, w, init.size, st.degree, rng.random(init.size))
     ok = total > 0
     i, slot = init[ok], slot[ok]
