@@ -88,6 +88,21 @@ def point_means(table: pd.DataFrame, outcome: str, n_points: int, replicates: in
     return means, info
 
 
+def _complete_blocks(values: np.ndarray, step: int, unit: str, blocks_name: str) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Point values cut into blocks of ``step`` runs (Saltelli blocks, Morris trajectories).
+
+    Returns the blocks, which of them have every value, and the counts
+    (``{unit}``, ``{unit}_used``), with ``not_computed`` set when fewer than
+    two blocks (``blocks_name``) are complete.
+    """
+    blocks = values.reshape(-1, step)
+    keep = np.isfinite(blocks).all(axis=1)
+    info = {unit: int(len(blocks)), f"{unit}_used": int(keep.sum())}
+    if keep.sum() < 2:
+        info["not_computed"] = f"fewer than two complete {blocks_name}"
+    return blocks, keep, info
+
+
 def sobol_indices(problem: dict, values: np.ndarray, second_order: bool, resamples: int = 1000,
                   seed: int | None = None) -> tuple[pd.DataFrame | None, dict]:
     """Sobol S1, ST (and S2) with 95% bootstrap CIs from point values in Saltelli's sample order.
@@ -98,11 +113,8 @@ def sobol_indices(problem: dict, values: np.ndarray, second_order: bool, resampl
 
     d = problem["num_vars"]
     step = 2 * d + 2 if second_order else d + 2
-    blocks = values.reshape(-1, step)
-    keep = np.isfinite(blocks).all(axis=1)
-    info = {"base_samples": int(len(blocks)), "base_samples_used": int(keep.sum())}
-    if keep.sum() < 2:
-        info["not_computed"] = "fewer than two complete Saltelli blocks"
+    blocks, keep, info = _complete_blocks(values, step, "base_samples", "Saltelli blocks")
+    if "not_computed" in info:
         return None, info
     y = blocks[keep].ravel()
     if np.nanstd(y) == 0:
@@ -135,11 +147,8 @@ def morris_indices(problem: dict, x: np.ndarray, values: np.ndarray, levels: int
 
     d = problem["num_vars"]
     step = d + 1
-    traj = values.reshape(-1, step)
-    keep = np.isfinite(traj).all(axis=1)
-    info = {"trajectories": int(len(traj)), "trajectories_used": int(keep.sum())}
-    if keep.sum() < 2:
-        info["not_computed"] = "fewer than two complete trajectories"
+    _, keep, info = _complete_blocks(values, step, "trajectories", "trajectories")
+    if "not_computed" in info:
         return None, info
     rows = np.repeat(keep, step)
     problem = {k: v for k, v in problem.items() if k != "dists"}
