@@ -33,6 +33,7 @@ sys.path.insert(0, str(HERE))
 
 import timing  # noqa: E402  (a sibling module: benchmarks/ is a folder of scripts)
 from nlcsim import NLCModel, Scenario  # noqa: E402
+from nlcsim.reports.html import markdown_table  # noqa: E402
 
 RESULTS = HERE / "results"
 SEED = 1
@@ -160,20 +161,23 @@ def markdown(res: dict) -> str:
         "",
         "## Summary against the targets",
         "",
-        "| measure | measured | target |",
-        "| --- | --- | --- |",
     ]
-    v = {r["population"]: r["speedup"] for r in res["virus_on_network"]}
-    f = {r["population"]: r["ratio"] for r in res["sparse_floor"]}
     e = res["england"][0]
     b = res["baseline_run"]
     lines += [
-        *[f"| per agent-step, times faster than virus_on_network, {k} | {x:.2f}x | >= {t['vs_virus_on_network']:.0f}x |" for k, x in v.items()],
-        *[f"| step time / bare sparse diffusion step, {k} | {x:.0f}x | <= {t['vs_sparse_floor']:.0f}x |" for k, x in f.items()],
-        f"| england preset, one run ({e['weeks']} weeks), wall (CPU) | {e['wall_s']:.1f} s ({e['cpu_s']:.1f} s) | <= {t['england_wall_s']:.0f} s |",
-        f"| england preset, one run, peak memory | {e['peak_mib'] / 1024:.2f} GiB | <= {t['england_peak_gib']:.0f} GiB |",
-        f"| one baseline run (11 schools, {b['weeks']} weeks), wall (CPU) | {b['total_s']:.3f} s ({b['cpu_s']:.3f} s) | <= {t['baseline_run_s']} s |",
-        f"| 1,000 baseline replicates on 2 cores (estimate from the wall time) | {b['replicates_1000_on_2_cores_s']:.0f} s | about a minute |",
+        markdown_table(["measure", "measured", "target"], [
+            *[(f"per agent-step, times faster than virus_on_network, {r['population']}", f"{r['speedup']:.2f}x",
+               f">= {t['vs_virus_on_network']:.0f}x") for r in res["virus_on_network"]],
+            *[(f"step time / bare sparse diffusion step, {r['population']}", f"{r['ratio']:.0f}x",
+               f"<= {t['vs_sparse_floor']:.0f}x") for r in res["sparse_floor"]],
+            (f"england preset, one run ({e['weeks']} weeks), wall (CPU)", f"{e['wall_s']:.1f} s ({e['cpu_s']:.1f} s)",
+             f"<= {t['england_wall_s']:.0f} s"),
+            ("england preset, one run, peak memory", f"{e['peak_mib'] / 1024:.2f} GiB", f"<= {t['england_peak_gib']:.0f} GiB"),
+            (f"one baseline run (11 schools, {b['weeks']} weeks), wall (CPU)", f"{b['total_s']:.3f} s ({b['cpu_s']:.3f} s)",
+             f"<= {t['baseline_run_s']} s"),
+            ("1,000 baseline replicates on 2 cores (estimate from the wall time)",
+             f"{b['replicates_1000_on_2_cores_s']:.0f} s", "about a minute"),
+        ]),
         "",
         "## 1. Against Mesa's per-agent network model",
         "",
@@ -182,26 +186,21 @@ def markdown(res: dict) -> str:
         "G(n, p) graph is drawn with networkx's `fast_gnp_random_graph` (the same distribution; the model's own "
         "`erdos_renyi_graph` is quadratic in the number of nodes). A speed-up below 1 means nlcsim is slower.",
         "",
-        "| population | agents | mean degree | nlcsim per agent-step | virus_on_network per agent-step | nlcsim faster by |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
-    ]
-    for r in res["virus_on_network"]:
-        lines.append(f"| {r['population']} | {r['agents']} | {r['mean_degree']:.1f} | {r['nlcsim_agent_step_us']:.2f} us "
-                     f"| {r['virus_agent_step_us']:.2f} us | {r['speedup']:.2f}x |")
-    lines += [
+        markdown_table(["population", "agents", "mean degree", "nlcsim per agent-step", "virus_on_network per agent-step",
+                        "nlcsim faster by"],
+                       [(r["population"], r["agents"], f"{r['mean_degree']:.1f}", f"{r['nlcsim_agent_step_us']:.2f} us",
+                         f"{r['virus_agent_step_us']:.2f} us", f"{r['speedup']:.2f}x") for r in res["virus_on_network"]],
+                       "lrrrrr"),
         "",
         "## 2. Against the array floor",
         "",
         "The floor is one bare diffusion step over the same teacher graph (CSR built from `state.nbr`, trust as "
         "weights): a `scipy.sparse` matrix-vector product and one elementwise update.",
         "",
-        "| population | teachers | tie entries | model step | floor step | ratio |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
-    ]
-    for r in res["sparse_floor"]:
-        lines.append(f"| {r['population']} | {r['teachers']} | {r['edges']} | {r['model_step_ms']:.3f} ms "
-                     f"| {r['floor_step_ms']:.4f} ms | {r['ratio']:.0f}x |")
-    lines += [
+        markdown_table(["population", "teachers", "tie entries", "model step", "floor step", "ratio"],
+                       [(r["population"], r["teachers"], r["edges"], f"{r['model_step_ms']:.3f} ms",
+                         f"{r['floor_step_ms']:.4f} ms", f"{r['ratio']:.0f}x") for r in res["sparse_floor"]],
+                       "lrrrrr"),
         "",
         "## 3. England at 1x, 2x and 4x the population",
         "",
@@ -209,14 +208,14 @@ def markdown(res: dict) -> str:
         "resident memory after the imports, its peak during set-up and over the whole run (VmHWM), and the "
         "peak above the imports, which is what the model itself needs.",
         "",
-        "| scale | networks | schools | teachers | weeks | set-up | steps | wall | CPU | wall vs 1x | after imports | peak in set-up | peak | peak - imports | vs 1x |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        markdown_table(["scale", "networks", "schools", "teachers", "weeks", "set-up", "steps", "wall", "CPU", "wall vs 1x",
+                        "after imports", "peak in set-up", "peak", "peak - imports", "vs 1x"],
+                       [(f"{r['scale']}x", r["networks"], r["schools"], r["teachers"], r["weeks"], f"{r['setup_s']:.2f} s",
+                         f"{r['steps_s']:.2f} s", f"{r['wall_s']:.2f} s", f"{r['cpu_s']:.2f} s", f"{r['wall_vs_1x']:.2f}",
+                         f"{r['imports_mib']:.0f} MiB", f"{r['setup_peak_mib']:.0f} MiB", f"{r['peak_mib']:.0f} MiB",
+                         f"{r['model_mib']:.0f} MiB", f"{r['memory_vs_1x']:.2f}") for r in res["england"]],
+                       "l" + "r" * 14),
     ]
-    for r in res["england"]:
-        lines.append(f"| {r['scale']}x | {r['networks']} | {r['schools']} | {r['teachers']} | {r['weeks']} "
-                     f"| {r['setup_s']:.2f} s | {r['steps_s']:.2f} s | {r['wall_s']:.2f} s | {r['cpu_s']:.2f} s "
-                     f"| {r['wall_vs_1x']:.2f} | {r['imports_mib']:.0f} MiB | {r['setup_peak_mib']:.0f} MiB "
-                     f"| {r['peak_mib']:.0f} MiB | {r['model_mib']:.0f} MiB | {r['memory_vs_1x']:.2f} |")
     for ph in res["phases"]:
         lines += [
             "",
@@ -224,11 +223,10 @@ def markdown(res: dict) -> str:
             "",
             "Every call `NLCModel.step` makes, timed exclusively (a phase called inside another counts once).",
             "",
-            "| phase | calls | ms per step | share |",
-            "| --- | ---: | ---: | ---: |",
+            markdown_table(["phase", "calls", "ms per step", "share"],
+                           [(p["phase"], p["calls"], f"{p['ms_per_step']:.3f}", f"{100 * p['share']:.1f}%")
+                            for p in ph["phases"]], "lrrr"),
         ]
-        for p in ph["phases"]:
-            lines.append(f"| {p['phase']} | {p['calls']} | {p['ms_per_step']:.3f} | {100 * p['share']:.1f}% |")
     lines.append("")
     return "\n".join(lines)
 
