@@ -95,12 +95,12 @@ class NLCModel(mesa.Model):
         self.events_this_week = funding.network_events(self) if m.funding else np.zeros(self.state.net_alive.size, bool)
         inter = partners.choose_partners(self) if m.partners else Interactions.empty()
         collaboration.classify(self, inter)
+        if m.knowledge or m.enquiry:
+            self.weights = knowledge.item_weights(self)  # enquiry reads the public part, which no phase changes
         if m.knowledge:
-            self.weights = knowledge.item_weights(self)
             knowledge.exchange(self, inter)
             knowledge.co_construct(self, inter)
         if m.enquiry:
-            self.weights = knowledge.item_weights(self)
             knowledge.enquire(self)
         self._refresh_dirty()
         if m.practice:
