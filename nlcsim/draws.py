@@ -33,10 +33,13 @@ def draw_columns(row: np.ndarray, col: np.ndarray, weight: np.ndarray, rows: int
     count = np.bincount(row, minlength=rows)
     end = np.cumsum(count)  # one past each row's last candidate
     start = end - count
-    running = np.concatenate([[0.0], np.cumsum(weight)])  # running[k]: the weight before candidate k
+    running = np.empty(weight.size + 1)
+    running[0] = 0.0
+    np.cumsum(weight, out=running[1:])  # running[k]: the weight before candidate k
     base, top = running[start], running[end]
     total = top - base
-    k = np.searchsorted(running, base + draw * total, side="right") - 1  # the candidate whose stretch holds the draw
-    hit = (count > 0) & (total > 0) & (k < end)
-    chosen = np.where(hit, col[np.clip(k, 0, max(col.size - 1, 0))] if col.size else 0, width - 1)
-    return chosen, total
+    k = running.searchsorted(base + draw * total, side="right") - 1  # the candidate whose stretch holds the draw
+    if not col.size:
+        return np.full(rows, width - 1), total
+    hit = (total > 0) & (k < end)  # a row without candidates has a total of exactly 0
+    return np.where(hit, col[np.minimum(np.maximum(k, 0), col.size - 1)], width - 1), total

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .state import ACTIVE, DEEP, FUNCTIONS, IMPORTED, LEFT
+from .state import ACTIVE, DEEP, IMPORTED
 
 CHANGED = 0.1  # practice gain that counts as changed practice (0-1 scale)
 IMPROVED = 0.05  # gain in practice or engagement (0-1 scale) a teacher would report as an improvement
@@ -70,23 +70,43 @@ def _mean(values: np.ndarray) -> float:
     return float(values.sum() / values.size)
 
 
-def record(model, inter) -> tuple:
-    """One row of the weekly time series, in ``COLUMNS`` order."""
+# Columns that every week's row carries, even where the rest of the row is not
+# observed: the outcomes read them over the whole run (FLOW, sustainability,
+# weeks_to_dormant), and they cost a handful of array operations.
+ALWAYS = ("week", "year", "funding", *FLOW, "teachers")
+
+
+def record(model, inter, full: bool = True) -> tuple:
+    """One row of the weekly time series, in ``COLUMNS`` order.
+
+    With ``full=False`` only the ``ALWAYS`` columns are observed and the
+    others are NaN; what the outcomes need from earlier weeks (activity, the
+    funded level) is kept either way.
+    """
     st, sc = model.state, model.scenario
     live_school = st.school_alive
     teach = st.alive & live_school[np.maximum(st.school, 0)]
     n_teach = np.count_nonzero(teach)
     n_t = max(n_teach, 1)
-    gain = st.practice - st.prior
-    changed = teach & (gain >= CHANGED)
-    n_changed = np.count_nonzero(changed)
     n_i = inter.size
     kinds = (np.bincount(inter.kind, minlength=4) / max(n_i, 1) if n_i else np.zeros(4)).tolist()
     conflict = np.count_nonzero(inter.conflict) / n_i if n_i else 0.0
     per_teacher = n_i / n_t
     model.activity.append(per_teacher)
+    if model.week < model.funding_end or model.funded_weeks == 0:
+        model.funded_activity_sum += per_teacher
+        model.funded_weeks += 1
+    always = {"week": model.week, "year": model.week // sc.schedule.weeks_per_year, "funding": _mean(st.net_funding),
+              "storytelling_share": kinds[0], "aid_share": kinds[1], "sharing_share": kinds[2],
+              "joint_work_share": kinds[3], "conflict_share": conflict, "interactions_per_teacher": per_teacher,
+              "teachers": n_teach}  # the ALWAYS columns
+    if not full:
+        return tuple({**dict.fromkeys(COLUMNS, np.nan), **always}.values())
+    gain = st.practice - st.prior
+    changed = teach & (gain >= CHANGED)
+    n_changed = np.count_nonzero(changed)
 
-    tie = np.flatnonzero(st.nbr.reshape(-1) >= 0)  # every tie end, in row order; ties are few of the slots
+    tie = (st.nbr.reshape(-1) >= 0).nonzero()[0]  # every tie end, in row order; ties are few of the slots
     mean_trust = _mean(st.trust.reshape(-1)[tie]) if tie.size else 0.0
     row = tie // st.nbr.shape[1]
     cross_recent = ((st.school[st.nbr.reshape(-1)[tie]] != st.school[row])
@@ -95,10 +115,7 @@ def record(model, inter) -> tuple:
 
     ever = max(int(model.schools_ever), 1)
     active_share = np.count_nonzero((st.school_status == ACTIVE) & live_school) / ever
-    recent = float(np.mean(model.activity[-13:]))
-    if model.week < model.funding_end or model.funded_weeks == 0:
-        model.funded_activity_sum += per_teacher
-        model.funded_weeks += 1
+    recent = _mean(np.array(model.activity[-13:]))
     ref = model.funded_activity_sum / max(model.funded_weeks, 1)
     sustain = active_share * min(1.0, recent / ref) if ref > 0 else 0.0
 
@@ -119,21 +136,23 @@ def record(model, inter) -> tuple:
     adopted = np.bincount(st.school[changed], minlength=live_school.size)
     school_wide = np.count_nonzero((adopted >= 0.5 * np.maximum(staff, 1)) & live_school & (staff > 0)) / max(n_live, 1)
     weak = np.count_nonzero(changed & (st.quality < 0)) / max(n_changed, 1)
-    return (
-        model.week, model.week // sc.schedule.weeks_per_year, _mean(st.net_funding),
-        _mean(gain[teach]) if n_teach else 0.0,
-        n_changed / n_t,
-        model.created / max(model.schools_at_start, 1),
-        reach, aware,
-        *kinds, conflict, per_teacher,
-        mean_trust, cross_ties,
-        _mean(st.engagement[teach]) if n_teach else 0.0,
-        np.count_nonzero(st.member & teach) / n_t,
-        active_share, sustain, pupil,
-        improved_t / n_j, improved_m / n_j,
-        pupil, np.count_nonzero(teach & (st.deep_learned >= 1)) / n_t, leadership, school_wide, s2s, n2n,
-        weak, n_teach,
-    )
+    row = {
+        **always,
+        "practice_change": _mean(gain[teach]) if n_teach else 0.0,
+        "adoption_share": n_changed / n_t,
+        "knowledge_created": model.created / max(model.schools_at_start, 1),
+        "knowledge_reach": reach, "awareness_reach": aware,
+        "mean_trust": mean_trust, "cross_school_ties": cross_ties,
+        "engagement": _mean(st.engagement[teach]) if n_teach else 0.0,
+        "member_share": np.count_nonzero(st.member & teach) / n_t,
+        "active_schools_share": active_share, "sustainability": sustain, "pupil_outcome": pupil,
+        "improved_teaching_share": improved_t / n_j, "improved_motivation_share": improved_m / n_j,
+        "learning_pupil": pupil, "learning_adult": np.count_nonzero(teach & (st.deep_learned >= 1)) / n_t,
+        "learning_leadership": leadership, "learning_school_wide": school_wide,
+        "learning_school_to_school": s2s, "learning_network_to_network": n2n,
+        "weak_practice_share": weak,
+    }
+    return tuple(row[c] for c in COLUMNS)
 
 
 def knowledge_reach(model) -> tuple[float, float, float, float]:
@@ -154,21 +173,21 @@ def knowledge_reach(model) -> tuple[float, float, float, float]:
     home = (st.item_school >= 0) & (st.school_network[origin] == np.arange(n_net)[:, None]) & (at[origin] >= 0)
     home_at, cols = np.maximum(at[origin], 0), np.arange(S)
 
-    def spread(held):
-        """Schools holding each item, per network; and whether its school of origin is one."""
-        school, col = np.divmod(np.flatnonzero(held), S)
-        holders = np.bincount(net_of[school] * S + col, minlength=n_net * S).reshape(n_net, S)
-        return holders, (home & held[home_at, cols]).astype(np.int64)
-
-    deep_holders, deep_origin = spread(deep_held)
+    # Schools holding each item, per network, at any depth and deeply (one pass over the held cells).
+    school, col = np.divmod(any_held.reshape(-1).nonzero()[0], S)
+    key = net_of[school] * S + col
+    any_holders = np.bincount(key, minlength=n_net * S).reshape(n_net, S)
+    deep_holders = np.bincount(key[deep_held[school, col]], minlength=n_net * S).reshape(n_net, S)
     in_use = (st.item_field >= 0) & (deep_holders > 0)
     n_use = np.count_nonzero(in_use)
     if not n_use:
         return 0.0, 0.0, 0.0, 0.0
-    any_holders, any_origin = spread(any_held)
+    # Whether each item's school of origin is among its holders.
+    deep_origin = (home & deep_held[home_at, cols]).astype(np.int64)
+    any_origin = (home & any_held[home_at, cols]).astype(np.int64)
     others = np.maximum(net_sizes - 1, 1)[:, None]
     reached = (deep_holders - deep_origin)[in_use]
-    reach = _mean(reached / np.broadcast_to(others, in_use.shape)[in_use])
+    reach = _mean(reached / others[in_use.nonzero()[0], 0])
     aware_use = (st.item_field >= 0) & (any_holders > 0)
     aware = _mean(((any_holders - any_origin) / others)[aware_use])
     s2s = np.count_nonzero(reached > 0) / n_use

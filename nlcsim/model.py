@@ -36,7 +36,11 @@ def seed_sequence(seed) -> np.random.SeedSequence:
 class NLCModel(mesa.Model):
     """The model.  ``step()`` runs one school week; the phases are listed in order."""
 
-    def __init__(self, scenario: Scenario | str = "baseline", seed=None):
+    def __init__(self, scenario: Scenario | str = "baseline", seed=None, observe=None):
+        """``observe``: the weeks whose whole row of the weekly table is measured
+        (None: every week).  In other weeks only ``measures.ALWAYS`` is, and
+        the rest of the row is NaN; nothing the model does depends on it."""
+        self.observe = None if observe is None else frozenset(int(w) for w in observe)
         self.seed_sequence = seed_sequence(seed)
         super().__init__(rng=np.random.default_rng(self.seed_sequence))
         self.scenario = scenario if isinstance(scenario, Scenario) else Scenario.load(scenario)
@@ -84,7 +88,7 @@ class NLCModel(mesa.Model):
     # -- the week -----------------------------------------------------------
     def step(self) -> None:
         """One school week, phase by phase (docs/ODD.md, "Process overview")."""
-        sc, m = self.scenario, self.scenario.mechanisms
+        m = self.scenario.mechanisms
         self.week_value[:] = 0.0
         if m.events:
             events.apply_scheduled(self)
@@ -127,7 +131,7 @@ class NLCModel(mesa.Model):
         if m.pupils:
             pupils.update_pupils(self)
         self.interactions = inter
-        self._rows.append(measures.record(self, inter))
+        self._rows.append(measures.record(self, inter, full=self.observe is None or self.week in self.observe))
         self.week += 1
 
     # -- results ----------------------------------------------------------------
@@ -186,7 +190,7 @@ class NLCModel(mesa.Model):
         """A teacher who takes up a leadership function becomes a Leader (same unique_id)."""
         st = self.state
         lead = (st.is_head | st.is_broker | st.is_leader) & st.alive
-        changed = np.flatnonzero(lead != self._is_leader_obj)
+        changed = (lead != self._is_leader_obj).nonzero()[0]
         for r in changed:  # promotions and hand-overs: a few a term
             old = self._agents_by_row[r]
             if old is None:
@@ -253,7 +257,7 @@ class NLCModel(mesa.Model):
         self.enquiry_of_school = self.scenario.enquiry.level * (0.5 + 0.5 * lead)
 
     def _refresh_dirty(self) -> None:
-        rows = np.flatnonzero(self.dirty & self.state.alive)
+        rows = (self.dirty & self.state.alive).nonzero()[0]
         practice.refresh_targets(self, rows)
         self.dirty[:] = False
 

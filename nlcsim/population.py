@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from .scenario import Scenario
-from .state import (BROKERING, FUNCTIONS, LEFT, ACTIVE, PRACTITIONER, PROFOUND, State)
+from .state import (BROKERING, FUNCTIONS, ACTIVE, PRACTITIONER, PROFOUND, State)
 
 MIN_NETWORK, MAX_NETWORK = 6, 40  # programme range of schools per network
 

@@ -20,11 +20,12 @@ import pandas as pd
 from scipy import stats
 
 from . import __version__
-from .run import RunResult, replicate_seeds, run, seed_record
+from .run import RunResult, replicate_seeds, run
 from .scenario import Scenario
 
 
-def _one(args) -> RunResult:
+def run_job(args) -> RunResult:
+    """One (scenario, seed) job, as worker processes run it."""
     scenario, ss = args
     return run(scenario, seed=ss)
 
@@ -38,9 +39,9 @@ def run_replicates(scenario: Scenario | str = "baseline", seed: int = 1, reps: i
     sc = Scenario.load(scenario, overrides=overrides)
     jobs = [(sc, ss) for ss in replicate_seeds(seed, reps)]
     if workers <= 1 or reps == 1:
-        return [_one(j) for j in jobs]
+        return [run_job(j) for j in jobs]
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(_one, jobs))
+        return list(pool.map(run_job, jobs))
 
 
 def mean_ci(values, level: float = 0.95) -> tuple[float, float, float, float]:

@@ -164,21 +164,28 @@ class State:
         self.school_head = np.concatenate([self.school_head, np.full(extra, -1, np.int32)])
         self.holder = np.vstack([self.holder, np.full((extra, len(FUNCTIONS)), -1, np.int32)])
         self.pupil_history = np.hstack([self.pupil_history, np.zeros((self.pupil_history.shape[0], extra))])
+        self._school_or = None  # rebuilt at the new size when next read
         return n
 
     # -- item lookups -----------------------------------------------------
-    def item_columns(self, rows: np.ndarray, table: np.ndarray, public: np.ndarray) -> np.ndarray:
-        """Per-row view of an item attribute: local slots of each row's network, then public."""
-        local = table[self.network[rows]]
-        return np.concatenate([local, np.broadcast_to(public, (rows.size, public.size))], axis=1)
+    @staticmethod
+    def item_table(table: np.ndarray, public: np.ndarray) -> np.ndarray:
+        """An item attribute as one network x item table, in the columns of ``know``:
+        each network's local slots, then the public items (the same in every row)."""
+        combined = np.empty((table.shape[0], table.shape[1] + public.size), dtype=table.dtype)
+        combined[:, : table.shape[1]] = table
+        combined[:, table.shape[1]:] = public
+        return combined
 
     def school_knowledge(self) -> tuple[np.ndarray, np.ndarray]:
         """What each school knows of its network's local items.
 
         Returns the schools with staff alive (ascending) and a schools x slots
-        matrix: the bitwise OR of the staff's depth levels.  Levels are 0-3,
-        so the OR is non-zero where someone holds the item, and has its DEEP
-        bit set where someone holds it deeply or profoundly.
+        matrix of two flags: bit 0 (``SHALLOW``) set where someone on the staff
+        holds the item at all, bit 1 (``DEEP``) where someone holds it deeply
+        or profoundly.  A level's flags are ``level | level >> 1`` (1 -> 1,
+        2 and 3 -> 3), which only ever gain bits as a level rises, so the OR
+        of the flags of everything learned equals the flags of what is held.
 
         The matrix is kept as knowledge is learned (:meth:`learn` ORs each
         gain in) and rebuilt only for the schools whose staff lost knowledge
@@ -186,12 +193,12 @@ class State:
         whole knowledge matrix.
         """
         n = self.school_alive.size
-        staffed = np.flatnonzero(np.bincount(self.school[self.alive], minlength=n))
-        if self._school_or is None or self._school_or.shape[0] != n:
+        staffed = np.bincount(self.school[self.alive], minlength=n).nonzero()[0]
+        if self._school_or is None:
             self._school_or = np.zeros((n, self.slots), dtype=np.uint8)
             self._school_stale = np.ones(n, dtype=bool)
         if self._school_stale.any():
-            rows = np.flatnonzero(self.alive & self._school_stale[np.maximum(self.school, 0)])
+            rows = (self.alive & self._school_stale[np.maximum(self.school, 0)]).nonzero()[0]
             self._school_or[self._school_stale] = 0
             schools, ored = self._or_of_rows(rows)
             self._school_or[schools] = ored
@@ -199,21 +206,25 @@ class State:
         return staffed, self._school_or[staffed]
 
     def _or_of_rows(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Bitwise OR of the local knowledge of ``rows``, by school, on whole 64-bit words."""
+        """The knowledge flags of ``rows`` ORed by school (see :meth:`school_knowledge`), on whole 64-bit words."""
         know = self.know
         if know.shape[1] % 8 or not know.flags.c_contiguous:
             know = np.pad(know, ((0, 0), (0, -know.shape[1] % 8)))  # a padded copy, whole words
-        schools, ored = or_by(self.school[rows], know.view(np.uint64)[rows])
+        words = know.view(np.uint64)[rows]
+        words |= (words >> 1) & np.uint64(0x0101010101010101)  # each byte: level | level >> 1 (levels are 0-3)
+        schools, ored = or_by(self.school[rows], words)
         return schools, ored.view(np.uint8)[:, : self.slots]
 
     def learn(self, rows: np.ndarray, cols: np.ndarray, levels) -> None:
         """Raise knowledge: ``know[rows, cols]`` becomes at least ``levels`` (pairs may repeat)."""
-        levels = np.broadcast_to(np.asarray(levels, dtype=np.int8), np.shape(rows))
+        levels = np.asarray(levels, dtype=np.int8)
+        if levels.ndim == 0:
+            levels = np.full(rows.shape, levels, dtype=np.int8)
         np.maximum.at(self.know, (rows, cols), levels)
         if self._school_or is not None:
             local = cols < self.slots
-            np.bitwise_or.at(self._school_or, (self.school[rows[local]], cols[local]),
-                             levels[local].astype(np.uint8))
+            flags = levels[local].astype(np.uint8)
+            np.bitwise_or.at(self._school_or, (self.school[rows[local]], cols[local]), flags | (flags >> 1))
 
     def unlearn(self, rows: np.ndarray) -> None:
         """Clear the knowledge of ``rows`` (leavers, reused rows); their schools are recounted."""
@@ -237,7 +248,9 @@ class State:
         """
         a = np.asarray(a, dtype=np.int64)
         b = np.asarray(b, dtype=np.int64)
-        trust = np.broadcast_to(np.asarray(trust, dtype=np.float64), a.shape)
+        trust = np.asarray(trust, dtype=np.float64)
+        if trust.ndim == 0:
+            trust = np.full(a.shape, trust)
         ok = (a >= 0) & (b >= 0)
         a, b, trust = a[ok], b[ok], trust[ok]
         if a.size == 0:
@@ -245,7 +258,7 @@ class State:
         # Each end once in the batch (which also drops self-pairs), and the tie not there yet.
         counts = np.bincount(np.concatenate([a, b]), minlength=self.rows)
         keep = (counts[a] == 1) & (counts[b] == 1)
-        keep &= ~(self.nbr[a] == b[:, None]).any(axis=1)
+        keep &= self.tie_slot(a, b) < 0
         free_a = self.nbr[a] < 0
         free_b = self.nbr[b] < 0
         keep &= free_a.any(axis=1) & free_b.any(axis=1)

@@ -1,13 +1,12 @@
 """Each mechanism in isolation (the others switched off) does what docs/ODD.md says."""
 
 import numpy as np
-import pytest
 
 from nlcsim import NLCModel, Scenario
 from nlcsim.mechanisms import collaboration, knowledge, trust, turnover
 from nlcsim.mechanisms.partners import Interactions
 from nlcsim.scenario import MECHANISMS
-from nlcsim.state import DEEP, JOINT_WORK, SHALLOW, STORYTELLING
+from nlcsim.state import JOINT_WORK, SHALLOW, STORYTELLING
 
 SMALL = {"population.schools_per_network": 4, "population.teachers_per_school": 10, "schedule.years": 2}
 
@@ -235,10 +234,22 @@ def test_head_leaving_hands_the_post_to_a_new_head():
     assert m.state.engagement[head] < 0.8 and not m.state.pioneer[head]
 
 
+def test_schools_can_keep_joining_past_the_spare_school_slots():
+    """The trainer's "school joins" button, pressed again and again, with every mechanism on."""
+    from nlcsim import NLCModel, Scenario
+
+    m = NLCModel(Scenario.load("baseline", overrides={"population.schools_per_network": 3}), seed=1)
+    for _ in range(6):
+        m.school_joins(network=0)
+        m.step()
+    assert m.state.school_alive.sum() == 9
+    schools, levels = m.state.school_knowledge()
+    assert set(schools) == set(np.unique(m.state.school[m.state.alive]))
+
+
 def test_schools_join_and_leave():
     m = model_with(only=("events",))
     n = len(m.teachers)
-    s = m.state.school_network.size
     m.school_joins(network=0)
     assert len(m.teachers) == n + 10
     staff_of_1 = len(m.schools[1].staff)

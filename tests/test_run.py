@@ -1,5 +1,7 @@
 """Running the model: the API, reproducibility and the outputs a user sees."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -80,3 +82,39 @@ def test_finished_runs_are_freed(small):
         Model.__init__ = original
     gc.collect()
     assert made and all(ref() is None for ref in made)
+
+
+def test_outcomes_only_runs_give_the_same_outcomes_to_the_bit(small):
+    """series=False (what end-of-run sweeps use) measures whole rows only in the weeks the outcomes read."""
+    wpy = small.schedule.weeks_per_year
+    england_small = Scenario.load(str(Path(__file__).parent / "data" / "england_small.toml"))
+    cases = ((small, None), (small, wpy + 3), (Scenario.load("funding_cut_early"), 3 * wpy), (england_small, 2 * wpy + 5))
+    for scenario, weeks in cases:
+        for seed in (1, 2):
+            full = nlcsim.run(scenario, seed=seed, weeks=weeks)
+            quick = nlcsim.run(scenario, seed=seed, weeks=weeks, series=False)
+            assert quick.outcomes.keys() == full.outcomes.keys()
+            for k, v in full.outcomes.items():
+                assert quick.outcomes[k] == v or (np.isnan(v) and np.isnan(quick.outcomes[k])), (seed, k)
+            n = len(full.timeseries)
+            observed = sorted({min(2 * wpy, n) - 1, n - 1})
+            assert list(quick.timeseries["week"]) == observed
+            pd.testing.assert_frame_equal(quick.timeseries, full.timeseries.iloc[observed].reset_index(drop=True))
+
+
+def test_a_partly_observed_week_keeps_the_flow_columns_and_blanks_the_rest(small):
+    from nlcsim.measures import ALWAYS
+
+    model = NLCModel(small, seed=1, observe={4})
+    full = NLCModel(small, seed=1)
+    for _ in range(6):
+        model.step()
+        full.step()
+    a, b = model.timeseries, full.timeseries
+    pd.testing.assert_frame_equal(a.iloc[[4]], b.iloc[[4]])
+    for week in (0, 1, 2, 3, 5):
+        for col in COLUMNS:
+            if col in ALWAYS:
+                assert a[col][week] == b[col][week]
+            else:
+                assert np.isnan(a[col][week])

@@ -38,7 +38,7 @@ def update_engagement(model) -> None:
     target = (0.15 + PURPOSE_PULL * sc.purpose.clarity + 1.5 * st.value + e.ownership * (0.4 * model.holds_function + 0.4 * own_school)
               + 0.25 * model.function_effect[s, FACILITATION] + 0.15 * sc.accountability.external
               - e.cost * (1.0 - cover))
-    target = np.clip(target, 0.0, 1.0)
+    target = target.clip(0.0, 1.0)
     st.engagement[:] = np.where(st.alive, st.engagement + e.rate * (target - st.engagement), 0.0)
     school_states(model)
 

@@ -97,9 +97,8 @@ def school_joins(model, network: int = 0) -> int:
     st.holder[s] = np.where(rng.random(len(FUNCTIONS)) >= d, rows[0], rng.choice(others, len(FUNCTIONS)))
     if sc.population.brokers_per_school and size > 1:
         st.holder[s, BROKERING] = rows[1]
-    st.unlearn(rows)
-    model.refresh_structure()
-    replace(model, rows)
+    model.refresh_structure()  # the new school in the index before its newcomers' onboarding ties
+    replace(model, rows)  # clears the rows' ties and knowledge
     st.pioneer[rows] = False
     st.member[rows] = True  # a joining school comes in as members
     # Its craft knowledge enters the network's slots.
@@ -122,7 +121,6 @@ def school_joins(model, network: int = 0) -> int:
         for m in mates:  # at most three ties, written one by one so none is dropped
             st.add_ties(np.array([link]), np.array([m]), 0.8 * st.school_trust[s], model.week)
     model.dirty[rows] = True
-    model.refresh_structure()
     return s
 
 

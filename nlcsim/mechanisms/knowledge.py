@@ -46,29 +46,21 @@ def item_weights(model) -> tuple[np.ndarray, np.ndarray]:
     return local, public
 
 
-def _pick(model, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    cum = np.cumsum(weights, axis=1)
-    total = cum[:, -1] if cum.shape[1] else np.zeros(weights.shape[0])
-    u = model.rng.random(weights.shape[0]) * total
-    col = np.minimum((cum <= u[:, None]).sum(axis=1), max(weights.shape[1] - 1, 0))
-    return col, total > 0
-
-
 def _pick_better_known(model, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each exchange, an item the source knows better than the recipient, drawn by weight.
 
-    The same draw, to the last bit, as :func:`_pick` over every item column
-    with the weights of items the source does not know better set to zero;
-    but the running sums are taken over those items only, one column per
-    exchange, down the columns.  Where no running sum exceeds the draw,
-    :func:`_pick` gives the last column; so does this.
+    The same draw, to the last bit, as a running sum over every item column
+    with the weights of items the source does not know better set to zero
+    (the column where the running sum first exceeds the uniform draw times
+    the total); but the sums are taken over those items only.  Where no
+    running sum exceeds the draw, the last column is given.
     """
     st = model.state
     local_w, public_w = model.weights
     n, width = src.size, st.know.shape[1]
-    table = np.concatenate([local_w, np.broadcast_to(public_w, (local_w.shape[0], public_w.size))], axis=1).reshape(-1)
+    table = st.item_table(local_w, public_w).reshape(-1)
     at = st.network[src].astype(np.int64) * width  # each source's row of ``table``
-    draw = model.rng.random(n)  # the draws _pick would make, in the same order
+    draw = model.rng.random(n)  # one uniform draw per exchange, in exchange order
     chosen, total = np.empty(n, dtype=np.int64), np.empty(n)
     for start in range(0, n, PICK_BLOCK):  # in blocks, so the candidate tables stay in cache
         part = slice(start, start + PICK_BLOCK)
@@ -129,7 +121,7 @@ def exchange(model, inter: Interactions) -> None:
     is_local = col < S
     pub_perceived = st.pub_perceived if st.public else np.zeros(1)  # no public items: never indexed
     perceived = np.where(is_local, st.item_perceived[st.network[src], np.minimum(col, S - 1)],
-                         pub_perceived[np.clip(col - S, 0, pub_perceived.size - 1)])
+                         pub_perceived[np.minimum(np.maximum(col - S, 0), pub_perceived.size - 1)])
     level = depth_reached(model, kind, diss, np.zeros(src.size, bool), st.know[src, col], perceived,
                           model.enquiry_of_school[st.school[dst]])
     col_dst = col.copy()
@@ -220,10 +212,12 @@ def enquire(model) -> None:
     enq = model.enquiry_of_school[np.maximum(st.school, 0)]
     p = sc.enquiry.outside_rate + st.member * sc.enquiry.public_rate * enq * st.time * st.engagement
     draws = rng.random(st.rows)
-    who = np.flatnonzero(st.alive & (draws < p))
+    who = (st.alive & (draws < p)).nonzero()[0]
     _, public_w = model.weights
-    w = np.broadcast_to(public_w, (who.size, public_w.size))
-    col, ok = _pick(model, w)
+    cum = np.cumsum(public_w)  # every studying teacher draws from the same public weights
+    u = rng.random(who.size) * cum[-1]
+    col = np.minimum(cum.searchsorted(u, side="right"), public_w.size - 1)
+    ok = np.full(who.size, cum[-1] > 0)
     lead = model.function_effect[st.school[who], 0]
     deep = (rng.random(who.size) < 0.3 * (0.5 + sc.capacity.support) * lead) & st.member[who]
     who, col, deep = who[ok], col[ok] + st.slots, deep[ok]

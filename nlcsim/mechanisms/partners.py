@@ -63,10 +63,10 @@ def choose_partners(model) -> Interactions:
     can = st.alive & st.member
     p = sc.collaboration.contact_rate * st.engagement * st.time * status_factor(model)
     draws = rng.random(st.rows)
-    init = np.flatnonzero(can & (draws < p))
+    init = (can & (draws < p)).nonzero()[0]
     # The initiators' ties to members (a few of their slots), in slot order.
     nb = st.nbr[init].reshape(-1)
-    cells = np.flatnonzero(nb >= 0)
+    cells = (nb >= 0).nonzero()[0]
     j = nb[cells]
     mate = st.member[j] & st.alive[j]
     cells, j = cells[mate], j[mate]
@@ -74,7 +74,7 @@ def choose_partners(model) -> Interactions:
     s = cells - r * st.degree
     own = st.school[init]
     broker = 0.5 + model.function_effect[own, BROKERING]
-    w = st.trust[init].reshape(-1)[cells] * (0.25 + st.practice[j]) * (0.3 + st.engagement[j]) \
+    w = st.trust.reshape(-1)[init[r] * st.degree + s] * (0.25 + st.practice[j]) * (0.3 + st.engagement[j]) \
         * np.where(st.school[j] != own[r], broker[r], 1.0)
     slot, total = draw_columns(r, s, w, init.size, st.degree, rng.random(init.size))
     ok = total > 0
@@ -119,7 +119,7 @@ def _with_events(model, inter: Interactions) -> Interactions:
     if not holding.any():
         return inter
     cand = st.alive & st.member & holding[np.maximum(st.network, 0)] & (status_factor(model) > 0.5)
-    att = np.flatnonzero(cand & (rng.random(st.rows) < 0.8 * st.engagement))
+    att = (cand & (rng.random(st.rows) < 0.8 * st.engagement)).nonzero()[0]
     if att.size < 2:
         return inter
     order = np.lexsort((rng.random(att.size), st.network[att]))
@@ -132,7 +132,4 @@ def _with_events(model, inter: Interactions) -> Interactions:
     slot = st.tie_slot(a, b)
     ok = slot >= 0
     a, b, slot = a[ok], b[ok], slot[ok]
-    return Interactions(np.concatenate([inter.i, a]), np.concatenate([inter.j, b]),
-                        np.concatenate([inter.slot_i, slot]),
-                        np.concatenate([inter.slot_j, st.rev[a, slot].astype(np.int64)]),
-                        np.concatenate([inter.at_event, np.ones(a.size, dtype=bool)]))
+    return _concat(inter, Interactions(a, b, slot, st.rev[a, slot].astype(np.int64), np.ones(a.size, dtype=bool)))

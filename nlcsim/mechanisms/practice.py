@@ -33,17 +33,15 @@ def refresh_targets(model, rows: np.ndarray) -> None:
     st = model.state
     if rows.size == 0:
         return
-    if rows.size > BLOCK:  # all rows at set-up: in blocks, so the row x item temporaries stay in cache
-        for start in range(0, rows.size, BLOCK):
-            refresh_targets(model, rows[start:start + BLOCK])
-        return
-    w = DEPTH_WEIGHT[st.know[rows]]
-    rel = st.item_columns(rows, st.item_relevance, st.pub_relevance)
-    eff = st.item_columns(rows, st.item_effect, st.pub_effect)
-    wr = w * rel
-    strength = wr.sum(axis=1)
-    st.target[rows] = 1.0 - (1.0 - st.base[rows]) * np.exp(-0.35 * strength)
-    st.quality[rows] = np.where(strength > 0, (wr * eff).sum(axis=1) / np.maximum(strength, 1e-12), 0.0)
+    relevance = st.item_table(st.item_relevance, st.pub_relevance)
+    effect = st.item_table(st.item_effect, st.pub_effect)
+    for start in range(0, rows.size, BLOCK):  # in blocks, so the row x item temporaries stay in cache
+        part = rows[start:start + BLOCK]
+        net = st.network[part]
+        wr = DEPTH_WEIGHT[st.know[part]] * relevance[net]
+        strength = wr.sum(axis=1)
+        st.target[part] = 1.0 - (1.0 - st.base[part]) * np.exp(-0.35 * strength)
+        st.quality[part] = np.where(strength > 0, (wr * effect[net]).sum(axis=1) / np.maximum(strength, 1e-12), 0.0)
 
 
 def enact(model) -> None:
@@ -52,7 +50,7 @@ def enact(model) -> None:
     rate = 0.03 * (0.5 + sc.capacity.support) * (0.4 + 0.6 * st.time)
     gap = st.target - st.practice
     step = np.where(gap > 0, rate * gap, 0.2 * rate * gap)
-    st.practice[:] = np.clip(st.practice + np.where(st.alive, step, 0.0), 0.0, 1.0)
+    st.practice[:] = (st.practice + np.where(st.alive, step, 0.0)).clip(0.0, 1.0)
 
 
 def influence(model) -> None:
@@ -62,7 +60,7 @@ def influence(model) -> None:
     the slots); a removed tie's slot has no type, so it never counts.
     """
     st = model.state
-    cells = np.flatnonzero(st.last_used.reshape(-1) >= model.week - RECENT)
+    cells = (st.last_used.reshape(-1) >= model.week - RECENT).nonzero()[0]
     kind = st.last_type.reshape(-1)[cells]
     deep = kind >= 2
     cells, kind = cells[deep], kind[deep]
@@ -74,4 +72,4 @@ def influence(model) -> None:
     pull = np.bincount(row, w * st.practice[st.nbr.reshape(-1)[cells]], minlength=st.rows)
     mean = pull / np.maximum(total, 1e-12)
     alpha = model.influence_weight * st.engagement * (total > 0) * st.alive
-    st.practice[:] = np.clip(st.practice + alpha * (mean - st.practice), 0.0, 1.0)
+    st.practice[:] = (st.practice + alpha * (mean - st.practice)).clip(0.0, 1.0)

@@ -41,11 +41,11 @@ def update_trust(model, inter: Interactions) -> None:
         one, other = np.minimum(key_i, key_j), np.maximum(key_i, key_j)
         flat = st.trust.reshape(-1)
         np.add.at(flat, one, delta)
-        flat[one] = np.clip(flat[one], 0.0, 1.0)
+        flat[one] = flat[one].clip(0.0, 1.0)
         flat[other] = flat[one]
     record_use(model, inter)
     # Work on the tie ends only (a few of the slots), in row order.
-    tie = np.flatnonzero(st.nbr.reshape(-1) >= 0)
+    tie = (st.nbr.reshape(-1) >= 0).nonzero()[0]
     r = tie // st.degree
     t = st.trust.reshape(-1)[tie]
     own = st.school[r]

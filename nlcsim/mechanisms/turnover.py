@@ -48,7 +48,7 @@ def turnover(model) -> None:
     wpy = sc.schedule.weeks_per_year
     p = np.where(st.is_head, leave_chance(sc.turnover.head_rate, wpy), leave_chance(sc.turnover.teacher_rate, wpy))
     draws = rng.random(st.rows)
-    leavers = np.flatnonzero(st.alive & (draws < p))
+    leavers = (st.alive & (draws < p)).nonzero()[0]
     replace(model, leavers)
 
 
@@ -68,7 +68,7 @@ def replace(model, rows: np.ndarray) -> None:
     st.practice[rows] = base
     st.target[rows] = base
     st.quality[rows] = 0.0
-    e0 = np.clip(rng.normal(0.4, 0.1, n), 0.05, 1.0)
+    e0 = rng.normal(0.4, 0.1, n).clip(0.05, 1.0)
     st.engagement[rows] = e0
     st.engagement0[rows] = e0
     st.value[rows] = 0.0
@@ -84,7 +84,7 @@ def replace(model, rows: np.ndarray) -> None:
 
 def onboarding_ties(model, rows: np.ndarray, onboard: np.ndarray) -> None:
     """Give newcomers ties to colleagues in their school, in rounds of one tie each."""
-    st, sc, rng = model.state, model.scenario, model.rng
+    st, sc = model.state, model.scenario
     k = np.rint(sc.population.within_school_degree * (0.3 + 0.7 * sc.membership.inclusive * onboard)).astype(int)
     trust = 0.8 * st.school_trust[st.school[rows]]
     for r in range(int(k.max(initial=0))):  # rounds (a handful), each vectorised over newcomers
