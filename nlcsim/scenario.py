@@ -30,7 +30,7 @@ import tomli_w
 
 from .errors import UserError, problems_message
 
-PRESET_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+PRESET_DIR = (Path(__file__).parent / "data" / "scenarios").resolve()  # a link to scenarios/ in the repository
 
 
 @dataclass(frozen=True)
