@@ -101,8 +101,8 @@ class ProcessExecutor:
         self.model, self.seed, self.workers = model, seed, workers
         self.slots = 2 * workers   # keep every worker fed while results travel back
         self.label = f"processes({workers})"
-        self.restarts = 0
         self._futures: dict[cf.Future, list] = {}
+        self._refused: list[list] = []   # batches a broken pool would not take
         self._pool = self._new_pool()
 
     def _new_pool(self) -> cf.ProcessPoolExecutor:
@@ -111,16 +111,21 @@ class ProcessExecutor:
 
     @property
     def inflight(self) -> int:
-        return len(self._futures)
+        return len(self._futures) + len(self._refused)
 
     def submit(self, batch: list) -> None:
-        self._futures[self._pool.submit(_run_in_worker, batch)] = batch
+        try:
+            self._futures[self._pool.submit(_run_in_worker, batch)] = batch
+        except cf.process.BrokenProcessPool:
+            # a worker died since the last wait: the next wait renews the pool and submits it there
+            self._refused.append(batch)
 
     def wait(self, timeout: float) -> list[tuple[list, Any]]:
-        if not self._futures:
+        out, broken = [], bool(self._refused)
+        if not self._futures and not broken:
             return []
-        done, _ = cf.wait(list(self._futures), timeout=timeout, return_when=cf.FIRST_COMPLETED)
-        out, broken = [], False
+        done = cf.wait(list(self._futures), timeout=0 if broken else timeout,
+                       return_when=cf.FIRST_COMPLETED)[0] if self._futures else set()
         for fut in done:
             batch = self._futures.pop(fut)
             try:
@@ -136,7 +141,9 @@ class ProcessExecutor:
             self._futures.clear()
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = self._new_pool()
-            self.restarts += 1
+            refused, self._refused = self._refused, []
+            for batch in refused:  # never started: not an attempt
+                self.submit(batch)
         return out
 
     def close(self) -> None:
@@ -195,7 +202,7 @@ class DaskExecutor:
         except TimeoutError:
             self._check_connected()
             return []
-        except cf.CancelledError as err:  # the scheduler dropped our tasks
+        except cf.CancelledError:  # the scheduler dropped our tasks
             if self.client.status != "running":
                 raise SweepAborted("lost the connection to the Dask scheduler; the runs finished so far "
                                    "are saved") from None
