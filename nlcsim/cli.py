@@ -57,10 +57,13 @@ def _cmd_scenarios(args) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser.  A command of ``EXTERNAL`` gets its own arguments (and its module is
+    imported) only when it is ``command``, the one being run; the others are listed
+    with their one-line help, so that a light command does not load the heavy ones."""
     parser = argparse.ArgumentParser(prog="nlcsim", description="Networked Learning Communities simulation")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    p = sub.add_parser("run", help="run a scenario (default: baseline) and print outcomes with 95% CIs")
+    p = sub.add_parser("run", help="run a scenario (default: baseline) and print outcomes with 95%% CIs")
     p.add_argument("scenario", nargs="?", default="baseline", help="preset name or path to a TOML file")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a parameter, e.g. trust.initial=0.8")
     p.add_argument("--seed", type=int, default=1, help="seed from which replicate seeds are spawned")
@@ -76,15 +79,18 @@ def build_parser() -> argparse.ArgumentParser:
                 continue
         except ModuleNotFoundError:  # its package is not there
             continue
-        mod = importlib.import_module(module)
         p = sub.add_parser(name, help=help_)
-        mod.add_arguments(p)
-        p.set_defaults(func=mod.main)
+        if name == command:
+            mod = importlib.import_module(module)
+            mod.add_arguments(p)
+            p.set_defaults(func=mod.main)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(command)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

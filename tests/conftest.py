@@ -12,6 +12,24 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's headless Chromium, driven by Playwright (tests/setup.sh installs both).
+
+    The flags keep it from reaching for the network, which this machine does not have.
+    """
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 @pytest.fixture
 def small():
     """A small, fast scenario: 4 schools of 10 teachers for 2 years."""

@@ -207,7 +207,7 @@ def test_the_page_needs_nothing_from_the_internet():
 def test_app_listens_on_this_machine_only_by_default():
     from nlcsim.cli import build_parser
 
-    args = build_parser().parse_args(["app"])
+    args = build_parser("app").parse_args(["app"])
     assert args.host == "127.0.0.1"
     command = serve.server_command(args.host, 9999)
     assert command[command.index("--host") + 1] == "127.0.0.1" and "--no-open" in command
@@ -247,12 +247,10 @@ def app_url(artifacts):
         log.close()
 
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-def test_trainer_drives_the_network_in_a_browser_with_no_network(app_url, artifacts):
-    from playwright.sync_api import expect, sync_playwright
+def test_trainer_drives_the_network_in_a_browser_with_no_network(app_url, artifacts, chromium):
+    from playwright.sync_api import expect
 
     outside = []
 
@@ -264,66 +262,61 @@ def test_trainer_drives_the_network_in_a_browser_with_no_network(app_url, artifa
             outside.append(url)
             route.abort()
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1000}, accept_downloads=True)
-            page.route("**/*", local_only)
-            page.goto(app_url)
-            network = page.locator("img.nlc-network-view")
-            plots = page.locator("img.nlc-live-plots")
-            expect(network).to_be_visible(timeout=60_000)
-            expect(plots).to_be_visible()
-            counter = page.get_by_text("Step: ", exact=False).first
-            expect(counter).to_have_text("Step: 0")
-            page.screenshot(path=artifacts / "app_1_loaded.png")
+    page = chromium.new_page(viewport={"width": 1600, "height": 1000}, accept_downloads=True)
+    page.route("**/*", local_only)
+    page.goto(app_url)
+    network = page.locator("img.nlc-network-view")
+    plots = page.locator("img.nlc-live-plots")
+    expect(network).to_be_visible(timeout=60_000)
+    expect(plots).to_be_visible()
+    counter = page.get_by_text("Step: ", exact=False).first
+    expect(counter).to_have_text("Step: 0")
+    page.screenshot(path=artifacts / "app_1_loaded.png")
 
-            # Pick a preset: the sliders move to its values.
-            page.locator(".nlc-preset").click()
-            page.locator(".v-menu__content .v-list-item", has_text="high_trust").click()
-            trust = page.locator(".nlc-slider-trust-initial [role=slider]")
-            expect(trust).to_have_attribute("aria-valuenow", "0.8")
+    # Pick a preset: the sliders move to its values.
+    page.locator(".nlc-preset").click()
+    page.locator(".v-menu__content .v-list-item", has_text="high_trust").click()
+    trust = page.locator(".nlc-slider-trust-initial [role=slider]")
+    expect(trust).to_have_attribute("aria-valuenow", "0.8")
 
-            # Move a slider (keyboard, as on a laptop at the front of the room).
-            depth = page.locator(".nlc-slider-collaboration-depth [role=slider]")
-            before = float(depth.get_attribute("aria-valuenow"))
-            depth.focus()
-            page.keyboard.press("ArrowRight")
-            page.keyboard.press("ArrowRight")  # each press starts a new run; none may be lost
-            expect(depth).to_have_attribute("aria-valuenow", f"{before + 0.1:g}")
-            expect(page.locator(".nlc-meaning-collaboration-depth")).to_contain_text(f"{before + 0.1:g} · ")
-            network_start, plots_start = network.screenshot(), plots.screenshot()
+    # Move a slider (keyboard, as on a laptop at the front of the room).
+    depth = page.locator(".nlc-slider-collaboration-depth [role=slider]")
+    before = float(depth.get_attribute("aria-valuenow"))
+    depth.focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")  # each press starts a new run; none may be lost
+    expect(depth).to_have_attribute("aria-valuenow", f"{before + 0.1:g}")
+    expect(page.locator(".nlc-meaning-collaboration-depth")).to_contain_text(f"{before + 0.1:g} · ")
+    network_start, plots_start = network.screenshot(), plots.screenshot()
 
-            step = page.get_by_role("button", name="Step", exact=True)
-            for week in range(1, 6):
-                step.click()
-                expect(counter).to_have_text(f"Step: {week}", timeout=30_000)
-            page.get_by_role("button", name="Cut funding now").click()
-            expect(page.locator(".nlc-last-event")).to_contain_text("Week 5: the funding was cut", timeout=30_000)
-            for week in range(6, 8):
-                step.click()
-                expect(counter).to_have_text(f"Step: {week}", timeout=30_000)
-            page.wait_for_timeout(500)
-            page.screenshot(path=artifacts / "app_2_after_steps_and_cut.png")
-            network_end, plots_end = network.screenshot(), plots.screenshot()
-            (artifacts / "app_network_before.png").write_bytes(network_start)
-            (artifacts / "app_network_after.png").write_bytes(network_end)
-            (artifacts / "app_plots_after.png").write_bytes(plots_end)
-            assert network_end != network_start
-            assert plots_end != plots_start
+    step = page.get_by_role("button", name="Step", exact=True)
+    for week in range(1, 6):
+        step.click()
+        expect(counter).to_have_text(f"Step: {week}", timeout=30_000)
+    page.get_by_role("button", name="Cut funding now").click()
+    expect(page.locator(".nlc-last-event")).to_contain_text("Week 5: the funding was cut", timeout=30_000)
+    for week in range(6, 8):
+        step.click()
+        expect(counter).to_have_text(f"Step: {week}", timeout=30_000)
+    page.wait_for_timeout(500)
+    page.screenshot(path=artifacts / "app_2_after_steps_and_cut.png")
+    network_end, plots_end = network.screenshot(), plots.screenshot()
+    (artifacts / "app_network_before.png").write_bytes(network_start)
+    (artifacts / "app_network_after.png").write_bytes(network_end)
+    (artifacts / "app_plots_after.png").write_bytes(plots_end)
+    assert network_end != network_start
+    assert plots_end != plots_start
 
-            # A PNG of the current view for slides.
-            with page.expect_download() as download:
-                page.get_by_role("button", name="PNG for slides").click()
-            slide = Path(download.value.path()).read_bytes()
-            assert slide[:8] == b"\x89PNG\r\n\x1a\n"
-            (artifacts / "app_slide.png").write_bytes(slide)
+    # A PNG of the current view for slides.
+    with page.expect_download() as download:
+        page.get_by_role("button", name="PNG for slides").click()
+    slide = Path(download.value.path()).read_bytes()
+    assert slide[:8] == b"\x89PNG\r\n\x1a\n"
+    (artifacts / "app_slide.png").write_bytes(slide)
 
-            # Side by side: the same seed under two settings.
-            page.get_by_role("tab", name="Side by side").click()
-            compare = page.locator("img.nlc-compare-view")
-            expect(compare).to_be_visible(timeout=60_000)
-            page.screenshot(path=artifacts / "app_3_side_by_side.png")
-            assert outside == []
-        finally:
-            browser.close()
+    # Side by side: the same seed under two settings.
+    page.get_by_role("tab", name="Side by side").click()
+    compare = page.locator("img.nlc-compare-view")
+    expect(compare).to_be_visible(timeout=60_000)
+    page.screenshot(path=artifacts / "app_3_side_by_side.png")
+    assert outside == []

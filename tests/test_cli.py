@@ -59,3 +59,15 @@ def test_console_script_reports_errors_without_traceback():
                           capture_output=True, text=True)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "trust.initial = 2" in proc.stderr
+
+
+def test_help_of_every_command_prints(capsys):
+    import pytest
+
+    from nlcsim.cli import EXTERNAL
+
+    for argv in (["--help"], *([command, "--help"] for command in ["run", "scenarios", *EXTERNAL])):
+        with pytest.raises(SystemExit) as done:
+            main(argv)
+        assert done.value.code == 0, argv
+        assert "usage: nlcsim" in capsys.readouterr().out

@@ -14,8 +14,6 @@ from nlcsim.reports.compare import DEFAULT_OUTCOMES, READING, compare, stopping_
 # Small and fast, with one funded year and one year after, so that survival after funding shows.
 SMALL = {"population.schools_per_network": 3, "population.teachers_per_school": 8,
          "schedule.years": 2, "funding.years": 1.0}
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture(scope="module")
@@ -141,40 +139,33 @@ def test_html_report_is_self_contained(html_report):
     assert "@media print" in html and "<script" not in html
 
 
-def test_report_shows_summary_tables_and_every_figure_in_chromium(html_report, artifacts):
-    from playwright.sync_api import sync_playwright
-
+def test_report_shows_summary_tables_and_every_figure_in_chromium(html_report, artifacts, chromium):
     requested = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1200, "height": 900})
-            page.on("request", lambda r: requested.append(r.url))
-            page.goto(html_report.as_uri())
-            page.wait_for_load_state("load")
-            summary = page.locator("#summary")
-            assert summary.is_visible()
-            assert "high_trust" in summary.inner_text() and "95% CI" in summary.inner_text()
-            assert summary.locator(".option").count() == 2
-            assert "raises the share of joint work" in summary.inner_text().lower()
-            for table in ("table.options-table", "table.outcome-table", "table.survival-table",
-                          "table.parameter-table"):
-                assert page.locator(table).is_visible(), table
-                assert page.locator(f"{table} tbody tr").count() >= 2, table
-            images = page.locator("img")
-            assert images.count() == 4
-            for k in range(images.count()):
-                image = images.nth(k)
-                image.scroll_into_view_if_needed()
-                assert image.is_visible()
-                assert image.evaluate("img => img.complete && img.naturalWidth > 0 && img.naturalHeight > 0")
-                box = image.bounding_box()
-                assert box and box["width"] > 300 and box["height"] > 100
-            page.screenshot(path=str(artifacts / "compare_report.png"), full_page=True)
-            page.emulate_media(media="print")
-            page.pdf(path=str(artifacts / "compare_report.pdf"), format="A4", print_background=True)
-        finally:
-            browser.close()
+    page = chromium.new_page(viewport={"width": 1200, "height": 900})
+    page.on("request", lambda r: requested.append(r.url))
+    page.goto(html_report.as_uri())
+    page.wait_for_load_state("load")
+    summary = page.locator("#summary")
+    assert summary.is_visible()
+    assert "high_trust" in summary.inner_text() and "95% CI" in summary.inner_text()
+    assert summary.locator(".option").count() == 2
+    assert "raises the share of joint work" in summary.inner_text().lower()
+    for table in ("table.options-table", "table.outcome-table", "table.survival-table",
+                  "table.parameter-table"):
+        assert page.locator(table).is_visible(), table
+        assert page.locator(f"{table} tbody tr").count() >= 2, table
+    images = page.locator("img")
+    assert images.count() == 4
+    for k in range(images.count()):
+        image = images.nth(k)
+        image.scroll_into_view_if_needed()
+        assert image.is_visible()
+        assert image.evaluate("img => img.complete && img.naturalWidth > 0 && img.naturalHeight > 0")
+        box = image.bounding_box()
+        assert box and box["width"] > 300 and box["height"] > 100
+    page.screenshot(path=str(artifacts / "compare_report.png"), full_page=True)
+    page.emulate_media(media="print")
+    page.pdf(path=str(artifacts / "compare_report.pdf"), format="A4", print_background=True)
     assert all(url.startswith(("file:", "data:")) for url in requested), requested
     assert (artifacts / "compare_report.png").stat().st_size > 10_000
     assert (artifacts / "compare_report.pdf").read_bytes()[:4] == b"%PDF"

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+import tomli_w
 
 import nlcsim
 from nlcsim.sweeps import ExperimentError, analyze, load_experiment, load_manifest, load_results, rerun, sweep
@@ -72,6 +73,18 @@ def test_serial_two_processes_and_dask_give_identical_tables(tmp_path, dask_clie
     assert set(nlcsim.OUTCOMES) <= set(reference.columns)
 
 
+def test_rerun_keeps_whole_number_factors_whole_beside_decimal_ones(tmp_path):
+    exp = {"experiment": {"name": "mixed", "design": "grid", "replicates": 1, "seed": 3},
+           "fixed": {k: v for k, v in TINY.items() if k != "population.teachers_per_school"},
+           "factors": [{"key": "population.teachers_per_school", "levels": [6, 8]},
+                       {"key": "trust.initial", "levels": [0.3]}]}
+    sweep(exp, tmp_path / "s", workers=1, progress=False)
+    table = load_results(tmp_path / "s").set_index("run_id")
+    again = rerun(tmp_path / "s", 1)
+    assert again.scenario.population.teachers_per_school == 8
+    assert again.outcomes["practice_change"] == table.loc[1, "practice_change"]
+
+
 def test_any_run_can_be_rerun_alone_from_its_id(tmp_path):
     sweep(tiny_grid(every=0), tmp_path / "s", workers=1, progress=False)
     table = load_results(tmp_path / "s").set_index("run_id")
@@ -94,23 +107,9 @@ def test_sigkill_of_the_runner_then_the_same_command_completes_every_run_once(tm
     import psutil
 
     exp_file = tmp_path / "exp.toml"
-    exp_file.write_text("""
-[experiment]
-design = "grid"
-replicates = 10
-seed = 3
-[fixed]
-"population.schools_per_network" = 3
-"population.teachers_per_school" = 8
-"schedule.years" = 1
-"funding.years" = 0.5
-[[factors]]
-key = "trust.initial"
-levels = [0.2, 0.5, 0.8]
-[[factors]]
-key = "enquiry.level"
-levels = [0.0, 1.0]
-""")
+    exp_file.write_text(tomli_w.dumps({
+        "experiment": {"design": "grid", "replicates": 10, "seed": 3}, "fixed": TINY,
+        "factors": [{"key": "trust.initial", "levels": [0.2, 0.5, 0.8]}, {"key": "enquiry.level", "levels": [0.0, 1.0]}]}))
     out = tmp_path / "out"
     command = [sys.executable, "-m", "nlcsim.cli", "sweep", str(exp_file), "--out", str(out),
                "--workers", "2", "--chunk", "3", "--no-progress"]
@@ -193,6 +192,39 @@ def test_a_killed_local_worker_process_does_not_stop_the_sweep(tmp_path):
     assert killed
     assert summary.complete and summary.failed_total == 0
     assert sorted(recorded_run_ids(out)) == list(range(60))
+
+
+def test_a_pool_broken_between_wait_and_submit_takes_the_batch_to_a_new_pool():
+    """A worker can die after one wait and before the next submit: that batch is run, not lost."""
+    from nlcsim.sweeps.executors import ProcessExecutor
+    from nlcsim.sweeps.models import ScenarioModel
+
+    model = ScenarioModel(nlcsim.Scenario.load("baseline").with_overrides(TINY))
+    executor = ProcessExecutor(model, seed=3, workers=1)
+    try:
+        batch = [(0, 0, 0, {})]
+        executor.submit(batch)
+        first = []
+        while not first:
+            first = executor.wait(timeout=5)
+        (_, records), = first
+        worker, = executor._pool._processes.values()
+        worker.kill()
+        deadline = time.monotonic() + 30
+        while not executor._pool._broken and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert executor._pool._broken
+        executor.submit(batch)           # the broken pool refuses it: kept, not raised
+        assert executor.inflight == 1
+        again = []
+        while not again:
+            again = executor.wait(timeout=5)
+        (_, rerun_records), = again
+        assert rerun_records[0]["status"] == "ok"
+        assert rerun_records[0]["outcomes"] == records[0]["outcomes"]
+        assert executor.inflight == 0
+    finally:
+        executor.close()
 
 
 def ishigami(params, seed):
@@ -375,3 +407,19 @@ def test_a_point_that_makes_an_invalid_scenario_is_caught_before_any_run(tmp_pat
     (tmp_path / "with_event.toml").write_text('[[events]]\nweek = 50\nkind = "funding_cut"\n')
     with pytest.raises(ExperimentError, match=r"point 0 .*events\[0\]\.week = 50"):
         sweep(exp, tmp_path / "o", workers=1, progress=False)
+
+
+def test_end_only_sweep_runs_measure_only_the_weeks_the_outcomes_read(monkeypatch):
+    """Without a stored time series a sweep's run is an outcomes-only run: the same outcomes as a full run."""
+    from nlcsim.sweeps.models import ScenarioModel
+
+    run_module = sys.modules["nlcsim.run"]  # the module (the package's attribute of that name is the function)
+    asked = []
+    real = run_module.run
+    monkeypatch.setattr(run_module, "run", lambda *a, **k: asked.append(k.get("series", True)) or real(*a, **k))
+    base = nlcsim.Scenario.load("baseline", overrides=TINY)
+    seed = run_seed(7, 0, 0)
+    end_only, _ = ScenarioModel(base).run({}, seed)
+    with_series, ts = ScenarioModel(base, timeseries_every=13).run({}, seed)
+    assert asked == [False, True]
+    assert end_only == with_series and len(ts) > 2

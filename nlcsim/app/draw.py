@@ -505,22 +505,6 @@ class ComparePicture(_Picture):
                     weight="bold", va="center")
 
 
-def network_figure(model, width: float = 6.8, height: float = 7.4, dpi: int = 100) -> Figure:
-    """The network view of the app, on its own."""
-    return NetworkPicture(width, height, dpi).figure(snapshot(model))
-
-
-def series_figure(model, width: float = 6.8, height: float = 6.6, dpi: int = 100) -> Figure:
-    """The live plots of the app: practice, collaboration mix, trust, active schools."""
-    return SeriesPicture(width, height, dpi).figure(snapshot(model))
-
-
-def compare_figure(model_a, model_b, label_a: str, label_b: str, width: float = 16.0, height: float = 10.0,
-                   dpi: int = 100) -> Figure:
-    """The side-by-side view of the app for two models."""
-    return ComparePicture(width, height, dpi).figure(snapshot(model_a), snapshot(model_b), label_a, label_b)
-
-
 # -- slides --------------------------------------------------------------------------
 def slide_figure(model, width: float = 16.0, height: float = 9.0, dpi: int = 100, subtitle: str = "") -> Figure:
     """One 16:9 slide: the network on the left, the four plots on the right."""
@@ -560,11 +544,3 @@ def save_png(model, path: str | Path, dpi: int = 150, **kwargs) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(png_bytes(model, dpi=dpi, **kwargs))
     return path
-
-
-def figure_png(fig: Figure, dpi: int | None = None, fast: bool = False) -> bytes:
-    """PNG bytes of a figure; ``fast`` trades file size for encoding time (live views)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi or fig.dpi, facecolor="white",
-                pil_kwargs={"compress_level": 1} if fast else None)
-    return buf.getvalue()

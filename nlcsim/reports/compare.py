@@ -44,8 +44,8 @@ from .. import __version__
 from ..errors import UserError
 from ..scenario import parse_sets
 from ..measures import OUTCOMES
-from ..replicates import mean_ci, outcomes_table, timeseries_table
-from ..run import RunResult, replicate_seeds, run
+from ..replicates import mean_ci, outcomes_table, run_job, timeseries_table
+from ..run import RunResult, replicate_seeds
 from ..scenario import PARAMS, Scenario
 
 HIGHER, LOWER, NEITHER = 1, -1, 0
@@ -427,19 +427,14 @@ def _value_text(value: Any) -> str:
 
 
 # -- running ------------------------------------------------------------------------
-def _run_one(job: tuple[Scenario, np.random.SeedSequence]) -> RunResult:
-    scenario, seed = job
-    return run(scenario, seed=seed)
-
-
 def _run_batch(options: Mapping[str, Scenario], seeds: Sequence[np.random.SeedSequence],
                pool: ProcessPoolExecutor | None, workers: int) -> dict[str, list[RunResult]]:
     """Every option with every seed of the batch; all options share the same seeds."""
     jobs = [(sc, ss) for sc in options.values() for ss in seeds]
     if pool is None:
-        results = [_run_one(j) for j in jobs]
+        results = [run_job(j) for j in jobs]
     else:
-        results = list(pool.map(_run_one, jobs, chunksize=max(1, len(jobs) // (4 * workers))))
+        results = list(pool.map(run_job, jobs, chunksize=max(1, len(jobs) // (4 * workers))))
     n = len(seeds)
     return {label: results[k * n:(k + 1) * n] for k, label in enumerate(options)}
 

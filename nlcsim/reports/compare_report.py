@@ -28,7 +28,7 @@ from matplotlib.ticker import MaxNLocator, PercentFormatter  # noqa: E402
 
 from ..measures import COLUMNS, OUTCOMES  # noqa: E402
 from .compare import (HIGHER, LOWER, Comparison, difference_text, direction, is_share, level_text,  # noqa: E402
-                      phrase, short_name, stopping_sentence, unit)
+                      short_name, stopping_sentence, unit)
 from .html import data_uri, figure_png, markdown_table, option_colours, page, render  # noqa: E402
 from .plots import MAIN_SERIES, band  # noqa: E402
 
@@ -322,7 +322,6 @@ def content(result: Comparison, colours: dict[str, str], survival: pd.DataFrame,
         "scenario_files": {k: f"{files}/scenarios/{_safe(k)}.toml" for k in result.labels},
         "tomls": {k: result.options[k].to_toml() for k in result.labels},
         "primary": [short_name(p).lower() for p in result.primary],
-        "phrase": phrase,
         "overrides": [f"{k} = {_value(v)}" for k, v in result.overrides.items()],
         "spawn_keys": ", ".join(str(r) for r in range(min(result.reps, 12))) + (", \u2026" if result.reps > 12 else ""),
     }

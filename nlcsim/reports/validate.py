@@ -46,10 +46,10 @@ import pandas as pd
 from .. import __version__
 from ..measures import COLUMNS, OUTCOMES
 from ..replicates import mean_ci
-from ..run import run, seed_record
+from ..run import replicate_seeds, run, seed_record
 from ..scenario import Scenario, ScenarioError
 
-PATTERN_DIR = Path(__file__).resolve().parent.parent.parent / "experiments" / "patterns"
+PATTERN_DIR = (Path(__file__).parent.parent / "data" / "patterns").resolve()  # a link to experiments/patterns/
 EXPECTATIONS = ("above", "below", "near", "inverted_u")
 REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE = "reproduced", "not reproduced", "inconclusive"
 BOOTSTRAP = 2000
@@ -328,7 +328,7 @@ def _windows(pattern: Pattern) -> dict[str, set[tuple[str, tuple[int, int]]]]:
 def _one_run(job) -> tuple:
     """Worker: run one replicate of one arm and keep only what the checks and figures need."""
     key, scenario, ss, windows, series = job
-    res = run(scenario, seed=ss)
+    res = run(scenario, seed=ss, series=bool(windows or series))  # outcomes only where no week is read
     ts = res.timeseries
     means = {f"{col}@{a}-{b}": float(ts[col].iloc[a:b].mean()) for col, (a, b) in windows}
     traces = {col: ts[col].to_numpy(dtype=float) for col in series}
@@ -378,7 +378,7 @@ def run_patterns(patterns: Sequence[Pattern], reps: int | None = None, workers: 
         n = reps or p.replicates
         if n < 2:
             raise PatternError(str(p.path), [f"replicates = {n}: must be at least 2"])
-        seeds[p.number] = np.random.SeedSequence(p.seed).spawn(n)
+        seeds[p.number] = replicate_seeds(p.seed, n)
         need = _windows(p)
         for a in p.arms:
             win = sorted(need.get(a.name, set()))

@@ -294,6 +294,8 @@ def analyze(results: str | Path, outcomes: list[str] | None = None, target: str 
 
     if design_name in ("sobol", "morris"):
         problem = manifest["salib_problem"]
+        if design_name == "morris":  # the trajectories' raw points, read once for every outcome
+            x = store.read_design()[[RAW + k for k in keys]].to_numpy(dtype=float)
         frames = []
         for outcome in outcomes:
             values, info = point_means(table, outcome, n_points, replicates)
@@ -301,8 +303,6 @@ def analyze(results: str | Path, outcomes: list[str] | None = None, target: str 
                 res, block = sobol_indices(problem, values, exp.get("second_order", True), resamples, seed)
                 unit, total_key, used_key = "Saltelli blocks (base samples)", "base_samples", "base_samples_used"
             else:
-                design = store.read_design()
-                x = design[[RAW + k for k in keys]].to_numpy(dtype=float)
                 res, block = morris_indices(problem, x, values, int(exp.get("levels", 4)), resamples, seed)
                 unit, total_key, used_key = "trajectories", "trajectories", "trajectories_used"
             note = (f"{acc['failed']} failed and {acc['not_run']} not-run runs; {info['points_missing']} points "

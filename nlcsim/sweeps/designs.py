@@ -85,7 +85,7 @@ def make_design(exp: Experiment) -> pd.DataFrame:
     return pd.concat([pd.DataFrame({"point": np.arange(len(table), dtype=np.int64)}), table], axis=1)
 
 
-def point_overrides(design: pd.DataFrame, keys: list[str], point: int) -> dict[str, Any]:
-    """The scenario overrides of one point, as plain Python values."""
-    row = design.iloc[point]
-    return {k: (row[k].item() if hasattr(row[k], "item") else row[k]) for k in keys}
+def design_overrides(design: pd.DataFrame, keys: list[str]) -> list[dict[str, Any]]:
+    """The scenario overrides of every point, in design order, as plain Python values
+    (each column keeps its own type: a whole-number factor stays an int beside a decimal one)."""
+    return design[list(keys)].to_dict("records")

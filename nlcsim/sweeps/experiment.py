@@ -43,7 +43,6 @@ Examples
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import math
@@ -54,7 +53,8 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..errors import UserError, problems_message
-from ..scenario import MECHANISMS, PARAMS, Scenario, ScenarioError
+from ..scenario import _BY_NAME as _PARAM
+from ..scenario import MECHANISMS, Scenario, ScenarioError, _check_value, _suggest
 
 DESIGNS = ("grid", "lhs", "sobol", "morris", "list")
 DISTRIBUTIONS = ("uniform", "loguniform", "triangular", "normal")
@@ -77,7 +77,6 @@ ANALYSIS_KEYS = {"outcomes": "outcomes to analyse (default: a few key outcomes)"
                  "target": "scenario-discovery target, e.g. \"active_schools_share >= 0.5\"",
                  "min_density": "PRIM: smallest acceptable share of passing runs inside the box (0-1)",
                  "mass_min": "PRIM: smallest share of all runs a box may hold (0-1)"}
-_PARAM = {p.name: p for p in PARAMS}
 _TARGET = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(>=|<=|>|<)\s*([-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)\s*$")
 
 
@@ -241,11 +240,6 @@ def _plain(obj):
     return obj
 
 
-def _suggest(name: str, candidates) -> str:
-    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
-
-
 def _is_number(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
@@ -352,7 +346,6 @@ def _read(data: Mapping, where: str, folder: Path, problems: list[str], custom: 
 
     # what to record
     record = _section(data, "record", RECORD_KEYS, problems)
-    every, columns = 0, None
     every = record.get("timeseries_every", 0)
     if not (_is_whole(every) and every >= 0):
         problems.append(f"record.timeseries_every = {every!r}: must be a whole number of weeks >= 0 (0 = no time series)")
@@ -477,7 +470,6 @@ def _check_param_value(key: str, value, where: str, problems: list[str], custom:
             problems.append(f"{where} = {value!r}: {key} is a switch, true or false")
         return
     p = _PARAM[key]
-    from ..scenario import _check_value
 
     err = _check_value(p, value)
     if err:

@@ -61,7 +61,8 @@ class ScenarioModel:
         from ..run import run
 
         scenario = self.base.with_overrides(overrides) if overrides else self.base
-        result = run(scenario, seed=seed)
+        # Without a stored time series, only the weeks the outcomes read are measured in full.
+        result = run(scenario, seed=seed, series=bool(self.timeseries_every))
         ts = None
         if self.timeseries_every:
             ts = thin(result.timeseries, self.timeseries_every, self.timeseries_columns)

@@ -25,11 +25,11 @@ import pandas as pd
 
 from .. import __version__
 from ..scenario import Scenario, ScenarioError
-from .designs import RAW, make_design, point_overrides, salib_problem
+from .designs import DESIGN_STREAM, RAW, design_overrides, make_design, salib_problem
 from .executors import DaskExecutor, ProcessExecutor, SerialExecutor, WorkerLost
 from .experiment import Experiment, ExperimentError, load_experiment
-from .models import FunctionModel, ScenarioModel, run_seed
-from .store import ResultsStore
+from .models import FunctionModel, ScenarioModel, point_replicate, run_id_of, run_seed
+from .store import FORMAT, ResultsStore
 
 MAX_ATTEMPTS = 3          # a run whose worker dies this many times is recorded as failed
 MAX_BATCH = 64            # runs per task at most (bounds the work lost with a worker)
@@ -95,11 +95,8 @@ def _json_ready(obj):
 
 def _check_points(exp: Experiment, design: pd.DataFrame) -> None:
     """Every point must make a valid scenario: found before any run, not as thousands of failures."""
-    keys = exp.keys
     problems = []
-    values = {k: design[k].tolist() for k in keys}
-    for point in range(len(design)):
-        overrides = {k: values[k][point] for k in keys}
+    for point, overrides in enumerate(design_overrides(design, exp.keys)):
         try:
             exp.base_scenario.with_overrides(overrides)
         except ScenarioError as err:
@@ -155,7 +152,7 @@ def _pending(n_points: int, replicates: int, done: set[int],
     for point in range(n_points):
         overrides = None
         for replicate in range(replicates):
-            run_id = point * replicates + replicate
+            run_id = run_id_of(point, replicate, replicates)
             if run_id in done:
                 continue
             if overrides is None:
@@ -245,7 +242,7 @@ def _prepare(exp: Experiment, store: ResultsStore, resume: bool, model_label: st
     if not custom:
         _check_points(exp, design)
     manifest = {
-        "format": 1, "package": "nlcsim", "version": __version__, "versions": _versions(),
+        "format": FORMAT, "package": "nlcsim", "version": __version__, "versions": _versions(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "experiment": _json_ready(exp.describe()), "experiment_file": "experiment.toml",
         "base_scenario_file": "base_scenario.toml" if exp.base_scenario is not None else None,
@@ -253,7 +250,7 @@ def _prepare(exp: Experiment, store: ResultsStore, resume: bool, model_label: st
         "points": int(len(design)), "replicates": exp.replicates, "runs": int(len(design)) * exp.replicates,
         "run_id": "point * replicates + replicate",
         "seeds": {"experiment_seed": exp.seed, "run_seed": RUN_SEED_RULE,
-                  "design_seed": "numpy.random.SeedSequence(experiment_seed, spawn_key=(0x5EED,))"},
+                  "design_seed": f"numpy.random.SeedSequence(experiment_seed, spawn_key=(0x{DESIGN_STREAM:X},))"},
         "salib_problem": salib_problem(exp) if exp.design in ("lhs", "sobol", "morris") else None,
         "raw_columns": [RAW + k for k in exp.keys] if exp.design in ("lhs", "sobol", "morris") else [],
         "sessions": [],
@@ -329,8 +326,7 @@ def _run(exp, design, done, total, store, session, executor, model, chunk_runs, 
     from tqdm.auto import tqdm
 
     keys = exp.keys
-    values = {k: design[k].tolist() for k in keys}
-    pending = _pending(len(design), exp.replicates, done, lambda p: {k: values[k][p] for k in keys})
+    pending = _pending(len(design), exp.replicates, done, design_overrides(design, keys).__getitem__)
     writer = _ChunkWriter(store, session, design, keys, model.outcome_names())
     retry: collections.deque = collections.deque()
     attempts: collections.Counter = collections.Counter()
@@ -412,10 +408,10 @@ def rerun(results: str | Path, run_id: int):
     replicates = manifest["replicates"]
     if not 0 <= int(run_id) < manifest["runs"]:
         raise ExperimentError(str(results), [f"run_id = {run_id}: must be from 0 to {manifest['runs'] - 1}"])
-    point, replicate = divmod(int(run_id), replicates)
+    point, replicate = point_replicate(run_id, replicates)
     design = store.read_design()
     keys = [f["key"] for f in manifest["experiment"]["factors"]]
-    overrides = point_overrides(design, keys, point)
+    overrides = design_overrides(design, keys)[point]
     base = Scenario.load(store.root / manifest["base_scenario_file"])
     return run(base.with_overrides(overrides), seed=run_seed(manifest["seeds"]["experiment_seed"], point, replicate))
 

@@ -50,13 +50,9 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def write_parquet_atomic(path: Path, frame: pd.DataFrame) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    with open(tmp, "wb") as fh:
-        pq.write_table(table, fh, compression="zstd")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), sink, compression="zstd")
+    write_atomic(path, sink.getvalue().to_pybytes())
 
 
 class ResultsStore:
@@ -190,12 +186,10 @@ class ResultsStore:
         if not files:
             return pd.DataFrame(columns=["run_id"])
         frames = []
+        wanted = None if columns is None else list(dict.fromkeys(["run_id", *columns]))
         for p in files:
-            t = pq.read_table(p)
-            if columns is not None:
-                wanted = list(dict.fromkeys(["run_id", *columns]))
-                t = t.select([c for c in wanted if c in t.column_names])
-            frames.append(t.to_pandas())
+            names = None if wanted is None else [c for c in wanted if c in pq.read_schema(p).names]
+            frames.append(pq.read_table(p, columns=names).to_pandas())  # only the columns asked for are read
         df = pd.concat(frames, ignore_index=True)
         sort = ["run_id", "week"] if table == TIMESERIES and "week" in df else ["run_id"]
         df = df.sort_values(sort, kind="stable").reset_index(drop=True)
