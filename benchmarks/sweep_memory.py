@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import shutil
 import sys
 import tempfile
@@ -29,15 +28,11 @@ import psutil
 from nlcsim import __version__
 from nlcsim.sweeps import sweep
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from timing import machine  # noqa: E402  (a sibling module: benchmarks/ is a folder of scripts)
+
 SMALL = {"population.schools_per_network": 3, "population.teachers_per_school": 8, "schedule.years": 1,
          "funding.years": 0.5}
-
-
-def machine() -> dict:
-    return {"python": platform.python_version(), "platform": platform.platform(),
-            "processor": platform.processor() or platform.machine(), "cores": psutil.cpu_count(logical=True),
-            "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
-            "load_average_at_start": [round(x, 2) for x in psutil.getloadavg()]}
 
 
 def committed_runs(out: Path) -> int:

@@ -29,12 +29,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from unittest import mock
 
 from nlcsim import __version__
 from nlcsim.sweeps import runner, sweep
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sweep_memory import machine  # noqa: E402
+from timing import machine  # noqa: E402
 
 
 def nothing(params, seed):
@@ -76,13 +77,13 @@ def overhead_part(runs: int, tmp: Path) -> dict:
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
             Client(cluster) as client:
         for batching, limit in (("batched", runner.MAX_BATCH), ("one run per task", 1)):
-            runner.MAX_BATCH = limit
-            out[f"1 worker (in process), {batching}"] = timed(experiment, tmp / f"e1{limit}", workers=1,
+            with mock.patch.object(runner, "MAX_BATCH", limit):
+                out[f"1 worker (in process), {batching}"] = timed(experiment, tmp / f"e1{limit}", workers=1,
+                                                                  model=nothing)
+                out[f"2 local processes, {batching}"] = timed(experiment, tmp / f"e2{limit}", workers=2,
                                                               model=nothing)
-            out[f"2 local processes, {batching}"] = timed(experiment, tmp / f"e2{limit}", workers=2, model=nothing)
-            out[f"Dask LocalCluster 2 x 1, {batching}"] = timed(experiment, tmp / f"ed{limit}", client=client,
-                                                                model=nothing)
-    runner.MAX_BATCH = 64
+                out[f"Dask LocalCluster 2 x 1, {batching}"] = timed(experiment, tmp / f"ed{limit}", client=client,
+                                                                    model=nothing)
     print(json.dumps(out, indent=2))
     return out
 

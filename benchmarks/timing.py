@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import gc
 import importlib.metadata
 import inspect
 import os
@@ -31,6 +32,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 from types import ModuleType
+from unittest import mock
 
 import numpy as np
 import scipy.sparse as sparse
@@ -89,13 +91,22 @@ def mean_degree(model: NLCModel) -> float:
     return float((st.nbr[st.alive] >= 0).sum()) / max(int(st.alive.sum()), 1)
 
 
-def time_run(scenario: Scenario, seed: int = 1, weeks: int | None = None, repeats: int = 1) -> dict:
-    """Set-up and stepping time of one run (the best of ``repeats``)."""
+def time_run(scenario: Scenario, seed: int = 1, weeks: int | None = None, repeats: int = 1,
+             series: bool = True) -> dict:
+    """Set-up and stepping time of one run (the best of ``repeats``).
+
+    ``series=False``: an outcomes-only run, as an end-of-run sweep makes it
+    (``nlcsim.run(..., series=False)``).
+    """
+    from nlcsim.run import outcome_weeks
+
     weeks = scenario.weeks if weeks is None else weeks
+    observe = None if series else outcome_weeks(scenario, weeks)
     best = None
     for r in range(repeats):
+        gc.collect()
         start, cpu = time.perf_counter(), time.process_time()
-        model = NLCModel(scenario, seed=seed + r)
+        model = NLCModel(scenario, seed=seed + r, observe=observe)
         built = time.perf_counter()
         teachers, degree = int(model.state.alive.sum()), mean_degree(model)
         for _ in range(weeks):
@@ -103,6 +114,7 @@ def time_run(scenario: Scenario, seed: int = 1, weeks: int | None = None, repeat
         done = time.perf_counter()
         got = {"setup_s": built - start, "steps_s": done - built, "total_s": done - start,
                "cpu_s": time.process_time() - cpu, "weeks": weeks, "teachers": teachers, "mean_degree": degree}
+        model.release()  # no finished model stays alive to weigh on the next timing
         if best is None or got["total_s"] < best["total_s"]:
             best = got
     best["step_ms"] = 1e3 * best["steps_s"] / weeks
@@ -112,40 +124,52 @@ def time_run(scenario: Scenario, seed: int = 1, weeks: int | None = None, repeat
 
 # -- Mesa's per-agent network model -----------------------------------------------------
 def time_virus_on_network(agents: int, degree: float, steps: int = 50, seed: int = 1, repeats: int = 3) -> dict:
-    """Mesa's ``virus_on_network`` at the same size and mean degree (its other defaults).
+    """Mesa's ``virus_on_network`` at the same size and mean degree (its other defaults), once per seed.
 
-    Only its steps are timed.  Above 5,000 nodes its Erdos-Renyi graph is
-    drawn with ``fast_gnp_random_graph`` (same distribution, linear time).  The initial outbreak is the model's default, one
-    node, the cheapest case for it: an agent that is not infected only
-    checks its state.
+    Only its steps are timed.  The model draws its Erdos-Renyi graph without
+    a seed (from the process's global random state), and how much work a
+    step is depends on that graph: whether the one-node outbreak (the
+    model's default) dies out at once or spreads.  So the graph is drawn
+    here with ``fast_gnp_random_graph(n, p, seed)`` (the same distribution,
+    in linear time), seeds ``seed`` .. ``seed + repeats - 1`` (the model's
+    own seed is the same), and the figure is the median over the seeds, with
+    the fastest and slowest beside it and the number infected after the last
+    step of each run.
     """
-    import networkx as nx
-    from mesa.examples.basic.virus_on_network.model import VirusOnNetwork
+    import functools
 
-    best = None
+    import networkx as nx
+    from mesa.examples.basic.virus_on_network.model import VirusOnNetwork, number_infected
+
+    runs = []
     for r in range(repeats):
-        if agents > 5000:  # the same G(n, p) graph, drawn in linear time
-            with _patched(nx, "erdos_renyi_graph", nx.fast_gnp_random_graph):
-                model = VirusOnNetwork(num_nodes=agents, avg_node_degree=degree, seed=seed + r)
-        else:
+        with mock.patch.object(nx, "erdos_renyi_graph", functools.partial(_seeded_gnp, seed=seed + r)):
             model = VirusOnNetwork(num_nodes=agents, avg_node_degree=degree, seed=seed + r)
+        gc.collect()
         start = time.perf_counter()
         for _ in range(steps):
             model.step()
         seconds = time.perf_counter() - start
-        best = seconds if best is None else min(best, seconds)
-    return {"agents": agents, "mean_degree": degree, "steps": steps, "steps_s": best,
-            "step_ms": 1e3 * best / steps, "agent_step_us": 1e6 * best / (steps * agents)}
+        runs.append({"seed": seed + r, "agent_step_us": 1e6 * seconds / (steps * agents),
+                     "infected_at_end": int(number_infected(model))})
+        _release_mesa_model(model)
+    per = sorted(r["agent_step_us"] for r in runs)
+    return {"agents": agents, "mean_degree": degree, "steps": steps, "runs": runs,
+            "agent_step_us": float(np.median(per)), "fastest_us": per[0], "slowest_us": per[-1],
+            "infected_at_end_median": float(np.median([r["infected_at_end"] for r in runs]))}
 
 
-@contextlib.contextmanager
-def _patched(owner, name, value):
-    original = getattr(owner, name)
-    setattr(owner, name, value)
-    try:
-        yield
-    finally:
-        setattr(owner, name, original)
+def _seeded_gnp(n, p, seed, **_):
+    import networkx as nx
+
+    return nx.fast_gnp_random_graph(n, p, seed=seed)
+
+
+def _release_mesa_model(model) -> None:
+    """Mesa 3.3.1 keeps every model alive in ``Agent._ids`` (mesa issue 3179): let this one go."""
+    import mesa
+
+    mesa.Agent._ids.pop(model, None)
 
 
 # -- the array floor ---------------------------------------------------------------------
@@ -185,6 +209,64 @@ def sparse_floor(model: NLCModel, min_seconds: float = 0.5, repeats: int = 3) ->
         per = (time.perf_counter() - start) / loops
         best = per if best is None else min(best, per)
     return {"nodes": int(model.state.alive.sum()), "edges": int(graph.nnz), "step_ms": 1e3 * best}
+
+
+# -- what bounds a step -------------------------------------------------------------------------
+def numpy_call_cost(size: int, seconds: float = 0.2) -> dict:
+    """The fixed cost of one NumPy call on arrays of ``size`` elements (best of three timings).
+
+    ``add``: an elementwise sum into a preallocated array; ``gather``: a
+    read by an index array of the same length.  A step of a small network is
+    mostly calls of this size.
+    """
+    rng = np.random.default_rng(1)
+    a, b, out = rng.random(size), rng.random(size), np.empty(size)
+    index = rng.integers(0, size, size)
+    cases = {"add": lambda: np.add(a, b, out=out), "gather": lambda: a[index]}
+    got = {}
+    for name, call in cases.items():
+        loops = max(1000, int(seconds / 3 / 1e-6))
+        best = None
+        for _ in range(3):
+            start = time.perf_counter()
+            for _ in range(loops):
+                call()
+            per = (time.perf_counter() - start) / loops
+            best = per if best is None else min(best, per)
+        got[f"{name}_us"] = 1e6 * best
+    return {"size": size, **got}
+
+
+def exchange_search(scenario: Scenario, seed: int = 1, week: int | None = None, repeats: int = 5) -> dict:
+    """One week's knowledge-exchange candidate search alone, at ``week`` (mid-run by default).
+
+    For each exchange (both directions of each interaction that did not end
+    in conflict), the two partners' rows of the teacher x item knowledge
+    matrix are compared and the items the source knows better are listed:
+    the part of the exchange phase that every exchange needs before any draw
+    (in blocks of rows, as the model does).
+    """
+    from nlcsim.mechanisms.knowledge import PICK_BLOCK
+
+    week = scenario.weeks // 2 if week is None else week
+    model = NLCModel(scenario, seed=seed)
+    for _ in range(week):
+        model.step()
+    st, inter = model.state, model.interactions
+    keep = ~inter.conflict
+    src = np.concatenate([inter.i[keep], inter.j[keep]])
+    dst = np.concatenate([inter.j[keep], inter.i[keep]])
+    best, candidates = None, 0
+    for _ in range(repeats):
+        start, candidates = time.perf_counter(), 0
+        for lo in range(0, src.size, PICK_BLOCK):
+            part = slice(lo, lo + PICK_BLOCK)
+            candidates += np.flatnonzero(st.know[src[part]] > st.know[dst[part]]).size
+        took = time.perf_counter() - start
+        best = took if best is None else min(best, took)
+    model.release()
+    return {"week": week, "exchanges": int(src.size), "items": int(st.know.shape[1]), "candidates": candidates,
+            "search_ms": 1e3 * best}
 
 
 # -- phase by phase ----------------------------------------------------------------------------
@@ -262,12 +344,14 @@ def timed_phases(clock=time.perf_counter):
 def phase_times(scenario: Scenario, seed: int = 1, weeks: int | None = None, clock=time.perf_counter) -> dict:
     """Seconds per phase over one run's steps, with the untimed rest of ``step``."""
     weeks = scenario.weeks if weeks is None else weeks
+    gc.collect()
     model = NLCModel(scenario, seed=seed)
     with timed_phases(clock) as totals:
         start = clock()
         for _ in range(weeks):
             model.step()
         total = clock() - start
+    model.release()
     phases = [{"phase": k, "calls": int(v[1]), "seconds": v[0]} for k, v in totals.items()]
     phases.sort(key=lambda p: -p["seconds"])
     rest = total - sum(p["seconds"] for p in phases)

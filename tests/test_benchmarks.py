@@ -1,0 +1,31 @@
+"""The performance report's script runs end to end (``--smoke``: every
+measurement at its smallest; the figures are not checked, timings belong to
+the benchmark itself)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_benchmark_script_writes_every_section(tmp_path):
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--smoke", "--out", str(tmp_path)],
+                   check=True, capture_output=True, text=True, timeout=300)
+    report = (tmp_path / "performance.md").read_text()
+    for heading in ("## Summary against the targets", "## 1. Against Mesa's per-agent network model",
+                    "## 2. Against the array floor", "## 3. England at 1x, 2x and 4x the population",
+                    "## 4. Where the time goes: baseline", "## 4. Where the time goes: england",
+                    "## 5. What bounds a step"):
+        assert heading in report
+    assert "--smoke" in report.splitlines()[2]
+    res = json.loads((tmp_path / "performance.json").read_text())
+    assert [r["scale"] for r in res["england"]] == [1, 2, 4]
+    assert res["bounds"]["exchange_candidates"] > 0 and res["bounds"]["exchange_exchanges"] > 0
+
+
+def test_smoke_figures_never_overwrite_the_published_results():
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--smoke"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "--out" in done.stderr
