@@ -222,6 +222,11 @@ def parse_override_value(text: str) -> Any:
         return text
 
 
+def override_text(value: Any) -> str:
+    """A value as ``--set`` reads it back (:func:`parse_override_value`) to the same value: TOML."""
+    return tomli_w.dumps({"v": value})[len("v = "):].strip()
+
+
 def parse_sets(items: Iterable[str] | None) -> dict:
     """``["trust.initial=0.8", ...]`` (command-line ``--set``) -> overrides mapping."""
     out = {}

@@ -169,3 +169,25 @@ def test_report_shows_summary_tables_and_every_figure_in_chromium(html_report, a
     assert all(url.startswith(("file:", "data:")) for url in requested), requested
     assert (artifacts / "compare_report.png").stat().st_size > 10_000
     assert (artifacts / "compare_report.pdf").read_bytes()[:4] == b"%PDF"
+
+
+def test_the_reports_command_line_reproduces_the_comparison_exactly():
+    """The command printed in a report gives back the same options, seeds and overrides, so the same numbers."""
+    import shlex
+
+    from nlcsim.cli import build_parser
+    from nlcsim.reports import compare as compare_module
+    from nlcsim.reports.compare_report import command_line
+    from nlcsim.scenario import parse_sets
+
+    overrides = {**SMALL, "schedule.years": 1, "mechanisms.pupils": False, "trust.initial": 0.123456789012345}
+    first = compare(["baseline", "high_trust"], reps=2, seed=5, overrides=overrides, workers=1,
+                    outcomes=["mean_trust", "practice_change"])
+    words = shlex.split(command_line(first))
+    assert words[:2] == ["nlcsim", "compare"]
+    args = build_parser("compare").parse_args(words[1:])
+    assert parse_sets(args.set) == overrides
+    again = compare(args.scenarios, baseline=args.baseline, reps=compare_module._reps_value(args.reps),
+                    seed=args.seed, outcomes=compare_module._list_value(args.outcomes),
+                    primary=compare_module._list_value(args.primary), overrides=parse_sets(args.set), workers=1)
+    pd.testing.assert_frame_equal(again.table(), first.table())

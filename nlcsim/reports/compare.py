@@ -380,7 +380,7 @@ class Comparison:
         return {"option": option, "story": self.options[option].meta.get("story", ""),
                 "headline": headline, "changes": changes, "noise": noise,
                 "schools": self._schools_sentence(option),
-                "parameters": [f"{k} {_value_text(b)} \u2192 {_value_text(a)}"
+                "parameters": [f"{k} {value_text(b)} \u2192 {value_text(a)}"
                                for k, (a, b) in self.options[option].diff(self.options[self.baseline]).items()]}
 
     def _schools_sentence(self, option: str) -> str:
@@ -418,12 +418,13 @@ def _years_text(years: float) -> str:
     return f"{years:.1f} years"
 
 
-def _value_text(value: Any) -> str:
+def value_text(value: Any) -> str:
+    """A parameter value for people to read: switches on/off, floats short, nothing blank."""
     if isinstance(value, bool):
         return "on" if value else "off"
     if isinstance(value, float):
         return f"{value:g}"
-    return str(value)
+    return "" if value is None else str(value)
 
 
 # -- running ------------------------------------------------------------------------

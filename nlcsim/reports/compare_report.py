@@ -27,8 +27,9 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.ticker import MaxNLocator, PercentFormatter  # noqa: E402
 
 from ..measures import COLUMNS, OUTCOMES  # noqa: E402
+from ..scenario import override_text  # noqa: E402
 from .compare import (HIGHER, LOWER, Comparison, difference_text, direction, is_share, level_text,  # noqa: E402
-                      short_name, stopping_sentence, unit)
+                      short_name, stopping_sentence, unit, value_text)
 from .html import data_uri, figure_png, markdown_table, option_colours, page, render  # noqa: E402
 from .plots import MAIN_SERIES, band  # noqa: E402
 
@@ -242,21 +243,13 @@ def _outcome_rows(result: Comparison) -> list[dict[str, Any]]:
     return groups
 
 
-def _value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return "" if value is None else str(value)
-
-
 def _parameter_rows(result: Comparison) -> list[dict[str, Any]]:
     table = result.parameter_differences()
     rows = []
     for _, r in table.iterrows():
         base = r[result.baseline]
         rows.append({"parameter": r["parameter"], "meaning": r["meaning"], "unit": r["unit"],
-                     "values": [{"text": _value(r[k]), "differs": k != result.baseline and r[k] != base}
+                     "values": [{"text": value_text(r[k]), "differs": k != result.baseline and r[k] != base}
                                 for k in result.labels]})
     return rows
 
@@ -285,13 +278,13 @@ def command_line(result: Comparison) -> str:
     parts = ["nlcsim", "compare", *[result.sources[k] for k in result.labels], "--baseline",
              result.sources[result.baseline], "--seed", str(result.seed)]
     if result.stopping.get("mode") == "auto":
-        parts += ["--reps", "auto", "--ci-width", f"{result.stopping['ci_width']:g}",
+        parts += ["--reps", "auto", "--ci-width", repr(float(result.stopping["ci_width"])),
                   "--max-reps", str(result.stopping["max_reps"])]
     else:
         parts += ["--reps", str(result.reps)]
     parts += ["--outcomes", ",".join(result.outcomes), "--primary", ",".join(result.primary)]
     for key, value in result.overrides.items():
-        parts += ["--set", f"{key}={_value(value).lower() if isinstance(value, bool) else _value(value)}"]
+        parts += ["--set", f"{key}={override_text(value)}"]  # read back to the same value
     return " ".join(shlex.quote(p) for p in parts)
 
 
@@ -322,7 +315,7 @@ def content(result: Comparison, colours: dict[str, str], survival: pd.DataFrame,
         "scenario_files": {k: f"{files}/scenarios/{_safe(k)}.toml" for k in result.labels},
         "tomls": {k: result.options[k].to_toml() for k in result.labels},
         "primary": [short_name(p).lower() for p in result.primary],
-        "overrides": [f"{k} = {_value(v)}" for k, v in result.overrides.items()],
+        "overrides": [f"{k} = {value_text(v)}" for k, v in result.overrides.items()],
         "spawn_keys": ", ".join(str(r) for r in range(min(result.reps, 12))) + (", \u2026" if result.reps > 12 else ""),
     }
 
