@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from nlcsim.reports.validate import (INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, PatternError, evaluate,
-                                     load_pattern, load_patterns, run_patterns, validate)
+                                     load_pattern, load_patterns, pattern_files, run_patterns, validate)
 
 SMALL = {"population.schools_per_network": 4, "population.teachers_per_school": 10}
 REPS = 3
@@ -60,6 +60,19 @@ def test_the_report_has_a_verdict_an_effect_with_its_ci_and_a_figure_per_pattern
     assert (tmp_path / "pattern_10.png").stat().st_size > 1000
     assert (tmp_path / "outcomes.csv").exists() and (tmp_path / "validation.json").exists()
     assert out[0].verdict in (REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE)
+    # The command it quotes is the one that was run, overrides included (no flag sets them).
+    assert "`nlcsim validate --reps 2 --only 10 (from Python, with overrides on every arm: " in text
+    assert "schedule.years = 2" in text
+
+
+def test_the_report_quotes_a_custom_pattern_folder(tmp_path):
+    folder = tmp_path / "my patterns"
+    folder.mkdir()
+    source = next(p for p in pattern_files() if p.name.startswith("10_"))
+    (folder / source.name).write_bytes(source.read_bytes())
+    validate(tmp_path / "out", reps=2, directory=folder, overrides={**SMALL, "schedule.years": 2})
+    text = (tmp_path / "out" / "report.md").read_text()
+    assert f"`nlcsim validate --reps 2 --patterns '{folder}'" in text
 
 
 def test_verdicts_follow_the_confidence_interval(results):

@@ -32,6 +32,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import shlex
 import textwrap
 import time
 import tomllib
@@ -655,7 +656,11 @@ def validate(out: str | Path | None = "validation", reps: int | None = None, wor
     started = time.perf_counter()
     results = run_patterns(patterns, reps=reps, workers=workers, progress=progress)
     if out is not None:
-        cmd = "nlcsim validate" + (f" --reps {reps}" if reps else "") + (f" --only {','.join(only)}" if only else "")
+        cmd = shlex.join(["nlcsim", "validate", *(["--reps", str(reps)] if reps else []),
+                          *(["--only", ",".join(only)] if only else []),
+                          *(["--patterns", str(directory)] if directory is not None else [])])
+        if overrides:  # no command-line flag sets them: say so rather than print a command that differs
+            cmd += " (from Python, with overrides on every arm: " + ", ".join(f"{k} = {v!r}" for k, v in overrides.items()) + ")"
         write_report(results, out, cmd, time.perf_counter() - started)
     return results
 
