@@ -11,6 +11,7 @@ generated into docs/ODD.md ("Observation") and tested to stay in sync.
 from __future__ import annotations
 
 import numpy as np
+from scipy import sparse
 
 from .state import ACTIVE, DEEP, IMPORTED
 
@@ -173,11 +174,12 @@ def knowledge_reach(model) -> tuple[float, float, float, float]:
     home = (st.item_school >= 0) & (st.school_network[origin] == np.arange(n_net)[:, None]) & (at[origin] >= 0)
     home_at, cols = np.maximum(at[origin], 0), np.arange(S)
 
-    # Schools holding each item, per network, at any depth and deeply (one pass over the held cells).
-    school, col = np.divmod(any_held.reshape(-1).nonzero()[0], S)
-    key = net_of[school] * S + col
-    any_holders = np.bincount(key, minlength=n_net * S).reshape(n_net, S)
-    deep_holders = np.bincount(key[deep_held[school, col]], minlength=n_net * S).reshape(n_net, S)
+    # Schools holding each item, per network, at any depth and deeply: a network x school
+    # membership matrix times the held flags (integer counts, exact).
+    member = sparse.csr_matrix((np.ones(schools.size, np.int32), (net_of, np.arange(schools.size))),
+                               shape=(n_net, schools.size))
+    any_holders = member @ any_held.view(np.int8)
+    deep_holders = member @ deep_held.view(np.int8)
     in_use = (st.item_field >= 0) & (deep_holders > 0)
     n_use = np.count_nonzero(in_use)
     if not n_use:
