@@ -11,7 +11,7 @@ import importlib
 import importlib.util
 import sys
 
-from .errors import UserError
+from .errors import UserError, make_folder
 from .scenario import ScenarioError, parse_sets
 
 # command -> (module, one-line help)
@@ -30,6 +30,10 @@ def _cmd_run(args) -> int:
 
     if args.reps < 1:
         raise UserError("--reps must be at least 1")
+    if args.workers < 1:
+        raise UserError("--workers must be at least 1")
+    if args.out:  # a folder that cannot be made fails now, not after the runs
+        make_folder(args.out, "--out")
     runs = run_replicates(args.scenario, seed=args.seed, reps=args.reps,
                           overrides=parse_sets(args.set), workers=args.workers)
     sc = runs[0].scenario
@@ -97,8 +101,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         return int(args.func(args) or 0)
-    except (ScenarioError, UserError, FileNotFoundError) as err:
+    except (ScenarioError, UserError) as err:
         print(f"nlcsim {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # the reader left (nlcsim run | head): nothing more to say
+        sys.stdout = None
+        return 1
+    except OSError as err:  # a file or folder that cannot be read or written
+        where = f": {err.filename}" if err.filename else ""
+        print(f"nlcsim {args.command}: error: {err.strerror or err}{where}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from . import measures
 from .agents import Leader, Network, School, Teacher
+from .errors import UserError
 from .mechanisms import collaboration, engagement, events, funding, knowledge, leadership, partners, practice, pupils, trust, turnover
 from .mechanisms.partners import Interactions
 from .population import build
@@ -26,11 +27,18 @@ INFLUENCE_WEIGHT = 0.05  # weekly pull toward trusted colleagues' practice (Frie
 FORGET_EVERY = 13  # weeks between clearing items nobody holds
 
 
+def check_seed(seed) -> int:
+    """A seed given as a number: a whole number >= 0, or a UserError that says so."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise UserError(f"seed {seed!r}: must be a whole number >= 0")
+    return int(seed)
+
+
 def seed_sequence(seed) -> np.random.SeedSequence:
     """An int, a SeedSequence or None (fresh entropy) -> SeedSequence."""
     if isinstance(seed, np.random.SeedSequence):
         return seed
-    return np.random.SeedSequence(seed)
+    return np.random.SeedSequence(None if seed is None else check_seed(seed))
 
 
 class NLCModel(mesa.Model):

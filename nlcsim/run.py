@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .model import NLCModel, seed_sequence
+from .model import NLCModel, check_seed, seed_sequence
 from .scenario import Scenario
 
 
@@ -41,7 +41,7 @@ def seed_from_record(record: Mapping[str, Any]) -> np.random.SeedSequence:
 
 def replicate_seeds(seed: int, reps: int) -> list[np.random.SeedSequence]:
     """Replicate seeds spawned from one seed (replicate r has spawn_key (r,))."""
-    return np.random.SeedSequence(seed).spawn(reps)
+    return np.random.SeedSequence(check_seed(seed)).spawn(reps)
 
 
 def outcome_weeks(scenario: Scenario, weeks: int) -> set[int]:

@@ -239,9 +239,13 @@ def parse_sets(items: Iterable[str] | None) -> dict:
 
 
 def resolve_path(name_or_path: str | Path) -> Path:
-    """A preset name (``baseline``) or a path to a TOML file."""
+    """A preset name (``baseline``) or a path to a TOML file.
+
+    A bare name is a preset whenever there is one of that name, whatever the
+    current folder holds; a file of the same name is read as ``./name``.
+    """
     p = Path(name_or_path)
-    if p.suffix == ".toml" or p.exists() or len(p.parts) > 1:
+    if p.suffix == ".toml" or len(p.parts) > 1:
         return p
     candidate = PRESET_DIR / f"{name_or_path}.toml"
     return candidate if candidate.exists() else p
@@ -277,12 +281,16 @@ class Scenario:
         if not path.exists():
             names = ", ".join(preset_names()) or "none"
             raise ScenarioError(source, [f"no such scenario file or preset; presets are: {names}"])
+        if path.is_dir():
+            raise ScenarioError(source, ["this is a folder; give a scenario file (.toml) or a preset name"])
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as err:
             raise ScenarioError(source, [f"not valid TOML: {err}"]) from None
         except UnicodeDecodeError:
             raise ScenarioError(source, ["not valid TOML: the file is not UTF-8 text"]) from None
+        except OSError as err:
+            raise ScenarioError(source, [f"cannot be read: {err.strerror or err}"]) from None
         return cls.from_dict(data, source=source, overrides=overrides)
 
     @classmethod

@@ -71,3 +71,45 @@ def test_help_of_every_command_prints(capsys):
             main(argv)
         assert done.value.code == 0, argv
         assert "usage: nlcsim" in capsys.readouterr().out
+
+
+SMALL = ["--set", "schedule.years=1", "--set", "population.schools_per_network=3",
+         "--set", "population.teachers_per_school=8"]
+
+
+def test_bad_arguments_are_refused_before_any_run_with_what_is_allowed(tmp_path, capsys, monkeypatch):
+    import nlcsim.replicates
+
+    def no_runs(*args, **kwargs):
+        raise AssertionError("a run started")
+
+    monkeypatch.setattr(nlcsim.replicates, "run_replicates", no_runs)
+    (tmp_path / "a_file").write_text("")
+    cases = [
+        (["run", "--seed", "-1"], "seed -1: must be a whole number >= 0"),
+        (["run", "--reps", "2", "--workers", "0"], "--workers must be at least 1"),
+        (["run", "--out", str(tmp_path / "a_file")], "a file is in the way"),
+        (["run", "--out", str(tmp_path / "a_file" / "x")], "cannot make this folder"),
+        (["compare", "baseline", "high_trust", "--reps", "2", "--seed", "-3"], "seed -3: must be a whole number >= 0"),
+        (["compare", "baseline", "high_trust", "--reps", "2", "--out", str(tmp_path / "a_file" / "r.html")],
+         "a file is in the way"),
+    ]
+    for argv, message in cases:
+        if argv[1:2] == ["--seed"]:  # a seed is checked where the seeds are made
+            monkeypatch.undo()
+        assert main([*argv, *SMALL]) == 2, argv
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err, (argv, err)
+        monkeypatch.setattr(nlcsim.replicates, "run_replicates", no_runs)
+
+
+def test_a_preset_name_means_the_preset_whatever_the_current_folder_holds(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "baseline").mkdir()  # e.g. the --out of an earlier run
+    (tmp_path / "high_trust").write_text("not toml at all [")
+    assert main(["run", "baseline", *SMALL]) == 0
+    assert main(["run", "high_trust", *SMALL]) == 0
+    capsys.readouterr()
+    assert main(["run", str(tmp_path), *SMALL]) == 2
+    err = capsys.readouterr().err
+    assert "this is a folder" in err and "Traceback" not in err
