@@ -191,3 +191,20 @@ def test_the_reports_command_line_reproduces_the_comparison_exactly():
                     seed=args.seed, outcomes=compare_module._list_value(args.outcomes),
                     primary=compare_module._list_value(args.primary), overrides=parse_sets(args.set), workers=1)
     pd.testing.assert_frame_equal(again.table(), first.table())
+
+
+def test_a_command_line_that_cannot_reproduce_a_python_comparison_says_why():
+    from nlcsim.reports.compare_report import command_line
+
+    # Changed after loading: loading their files again (with no shared overrides) gives other scenarios.
+    changed = Scenario.load("baseline", overrides={**SMALL, "trust.initial": 0.9})
+    result = compare([changed, Scenario.load("baseline", overrides=SMALL)], reps=2, seed=2, workers=1,
+                     outcomes=["mean_trust"])
+    text = command_line(result)
+    assert "(from Python: options baseline, baseline (2) differ from their files" in text
+    mixed = compare([changed, "baseline"], reps="auto", batch=3, max_reps=3, seed=2, workers=1, outcomes=["mean_trust"],
+                    primary=["mean_trust"])
+    assert "(from Python: options baseline differ from their files" in command_line(mixed)
+    assert "batches of 3 replicates" in command_line(mixed)
+    plain = compare(["baseline", "high_trust"], reps=2, seed=2, workers=1, overrides=SMALL, outcomes=["mean_trust"])
+    assert "from Python" not in command_line(plain)

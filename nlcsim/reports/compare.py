@@ -41,7 +41,7 @@ import pandas as pd
 from scipy import stats
 
 from .. import __version__
-from ..errors import UserError
+from ..errors import UserError, make_folder
 from ..scenario import parse_sets
 from ..measures import OUTCOMES
 from ..replicates import mean_ci, outcomes_table, run_job, timeseries_table
@@ -613,6 +613,7 @@ def add_arguments(parser) -> None:
 def main(args) -> int:
     fmt = args.format or ("md" if args.out and Path(args.out).suffix.lower() == ".md" else "html")
     out = args.out or f"comparison.{fmt}"
+    make_folder(Path(out).parent, "--out")  # a folder that cannot be made fails before the runs
     result = compare(args.scenarios, baseline=args.baseline, reps=_reps_value(args.reps), seed=args.seed,
                      outcomes=_list_value(args.outcomes), primary=_list_value(args.primary),
                      workers=args.workers, overrides=parse_sets(args.set), ci_width=args.ci_width,

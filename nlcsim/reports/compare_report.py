@@ -27,9 +27,9 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.ticker import MaxNLocator, PercentFormatter  # noqa: E402
 
 from ..measures import COLUMNS, OUTCOMES  # noqa: E402
-from ..scenario import override_text  # noqa: E402
-from .compare import (HIGHER, LOWER, Comparison, difference_text, direction, is_share, level_text,  # noqa: E402
-                      short_name, stopping_sentence, unit, value_text)
+from ..scenario import Scenario, ScenarioError, override_text  # noqa: E402
+from .compare import (AUTO_BATCH, HIGHER, LOWER, Comparison, difference_text, direction, is_share,  # noqa: E402
+                      level_text, short_name, stopping_sentence, unit, value_text)
 from .html import data_uri, figure_png, markdown_table, option_colours, page, render  # noqa: E402
 from .plots import MAIN_SERIES, band  # noqa: E402
 
@@ -285,7 +285,25 @@ def command_line(result: Comparison) -> str:
     parts += ["--outcomes", ",".join(result.outcomes), "--primary", ",".join(result.primary)]
     for key, value in result.overrides.items():
         parts += ["--set", f"{key}={override_text(value)}"]  # read back to the same value
-    return " ".join(shlex.quote(p) for p in parts)
+    command = " ".join(shlex.quote(p) for p in parts)
+    # From Python an option can be a Scenario changed after loading, and the batch size can be set:
+    # no command line says that, so the command says what it would not reproduce.
+    notes = []
+    changed = [k for k in result.labels if not _as_loaded(result.sources[k], result.overrides, result.options[k])]
+    if changed:
+        notes.append(f"options {', '.join(changed)} differ from their files; "
+                     "they ran as saved in this report's scenarios folder")
+    if result.stopping.get("mode") == "auto" and result.stopping.get("batch") != AUTO_BATCH:
+        notes.append(f"batches of {result.stopping['batch']} replicates")
+    return command + (f" (from Python: {'; '.join(notes)})" if notes else "")
+
+
+def _as_loaded(source: str, overrides: dict, scenario) -> bool:
+    """Whether loading ``source`` with the shared overrides gives ``scenario`` back."""
+    try:
+        return Scenario.load(source, overrides=overrides or None) == scenario
+    except ScenarioError:
+        return False
 
 
 def _safe(label: str) -> str:
