@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -214,12 +215,16 @@ def _check_value(param: Param, value: Any) -> str | None:
     return f"{param.name} = {value!r}: must be {param.allowed()} ({param.unit}; {param.meaning})"
 
 
+_DECIMAL = re.compile(r"^[+-]?(\d+\.\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
 def parse_override_value(text: str) -> Any:
     """Read a command-line value as TOML data (never as code): 0.8, 3, true, "x"."""
     try:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
-        return text
+        # numbers TOML spells otherwise (.5, 5.) are still numbers on a command line
+        return float(text) if _DECIMAL.match(text) else text
 
 
 def override_text(value: Any) -> str:

@@ -75,6 +75,14 @@ def test_cli_rejects_bad_overrides(capsys):
     assert "presets are" in capsys.readouterr().err
 
 
+def test_set_values_are_read_as_toml_and_plain_decimals():
+    from nlcsim.scenario import parse_sets
+
+    assert parse_sets(["trust.initial=.5", "funding.years=5.", "mechanisms.pupils=false", "meta.name=x y"]) == {
+        "trust.initial": 0.5, "funding.years": 5.0, "mechanisms.pupils": False, "meta.name": "x y"}
+    assert parse_sets(["trust.initial=0.1.2"]) == {"trust.initial": "0.1.2"}  # refused later, by the range check
+
+
 def test_every_preset_loads_and_tells_a_story():
     names = preset_names()
     for required in ("baseline", "england", "high_trust", "low_trust", "storytelling_only", "joint_work",
