@@ -423,3 +423,103 @@ def test_end_only_sweep_runs_measure_only_the_weeks_the_outcomes_read(monkeypatc
     with_series, ts = ScenarioModel(base, timeseries_every=13).run({}, seed)
     assert asked == [False, True]
     assert end_only == with_series and len(ts) > 2
+
+
+def test_analysis_records_its_provenance_and_settings(tmp_path, capsys):
+    import json
+
+    from nlcsim.cli import main
+
+    exp = {"experiment": {"name": "corner", "design": "sobol", "samples": 16, "seed": 5},
+           "factors": [{"key": "a", "low": 0.0, "high": 1.0}, {"key": "b", "low": 0.0, "high": 1.0}]}
+    sweep(exp, tmp_path / "c", workers=1, progress=False, model=fails_in_a_corner)
+    table = load_results(tmp_path / "c")
+    n_failed = int((table["status"] != "ok").sum())
+    assert 0 < n_failed < len(table)
+    for out in ("one", "two"):
+        assert main(["analyze", str(tmp_path / "c"), "--out", str(tmp_path / out), "--no-plots",
+                     "--resamples", "50"]) == 0
+    capsys.readouterr()
+    summary = json.loads((tmp_path / "one" / "summary.json").read_text())
+    prov, settings = summary["provenance"], summary["settings"]
+    assert prov["nlcsim_version"] == nlcsim.__version__
+    assert prov["results"] == str((tmp_path / "c").resolve()) and prov["experiment"] == "corner"
+    assert prov["experiment_seed"] == 5
+    assert prov["runs_analysed"] == {"ok": len(table) - n_failed, "failed": n_failed}
+    assert settings["resamples"] == 50 and isinstance(settings["seed"], int) and settings["seed"] > 0
+    assert settings["conf_level"] == 0.95
+    md = (tmp_path / "one" / "summary.md").read_text()
+    assert (f"Provenance: nlcsim {nlcsim.__version__}; results {prov['results']} (experiment corner, seed 5); "
+            f"{len(table) - n_failed} ok and {n_failed} failed runs analysed; bootstrap CIs from 50 resamples, "
+            f"seed {settings['seed']}.") in md
+    # the recorded seed makes the bootstrap CIs repeatable
+    assert (tmp_path / "one" / "sobol_indices.csv").read_text() == (tmp_path / "two" / "sobol_indices.csv").read_text()
+
+
+def test_an_interrupted_session_records_the_runs_it_saved_and_resumes_exactly(tmp_path):
+    calls = []
+
+    def stops_after_seven(params, seed):
+        calls.append(params["a"])
+        if len(calls) == 8:
+            raise KeyboardInterrupt      # as Ctrl-C (or SIGTERM, which the command turns into this)
+        if len(calls) == 3:
+            raise ValueError("one failed run")
+        return {"y": params["a"]}
+
+    exp = {"experiment": {"name": "stop", "design": "grid", "replicates": 2, "seed": 4},
+           "factors": [{"key": "a", "levels": [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]}]}
+    out = tmp_path / "s"
+    with pytest.raises(KeyboardInterrupt):
+        sweep(exp, out, workers=1, progress=False, model=stops_after_seven, chunk_runs=3)
+    saved = recorded_run_ids(out)
+    session, = load_manifest(out)["sessions"]
+    assert len(saved) == 7 and session["ran"] == len(saved)
+    assert session["failed"] == 1 == int((load_results(out)["status"] == "failed").sum())
+    summary = sweep(exp, out, workers=1, progress=False, model=linear_in_a, chunk_runs=3)
+    assert summary.done_before == 7 and summary.ran == 5 and summary.complete
+    assert sorted(recorded_run_ids(out)) == list(range(12))
+    assert [s["ran"] for s in load_manifest(out)["sessions"]] == [7, 5]
+
+
+def linear_in_a(params, seed):
+    return {"y": params["a"]}
+
+
+def test_sweep_command_refuses_bad_arguments_before_writing_anything(tmp_path, capsys):
+    from nlcsim.cli import main
+    from nlcsim.errors import UserError
+
+    path = tmp_path / "exp.toml"
+    path.write_text(tomli_w.dumps(tiny_grid(every=0)))
+    out = tmp_path / "o"
+    assert main(["sweep", str(path), "--out", str(out), "--workers", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "--workers 0: must be at least 1" in err and "problem in the experiment" not in err
+    assert not out.exists()
+    with pytest.raises(UserError, match="workers = 0"):
+        sweep(tiny_grid(every=0), out, workers=0, progress=False)
+    assert not out.exists()
+    with pytest.raises(ExperimentError, match="no sweep here to resume"):
+        sweep(tiny_grid(every=0), out, workers=1, progress=False, resume=True)
+    assert not out.exists()
+
+
+def test_sweep_command_errors_name_the_flag(tmp_path, capsys):
+    from nlcsim.cli import main
+
+    path = tmp_path / "exp.toml"
+    path.write_text(tomli_w.dumps(tiny_grid(every=0)))
+    assert main(["sweep", str(path), "--out", str(tmp_path / "o"), "--workers", "1", "--chunk", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "--chunk 0: must be at least 1" in err and "chunk_runs" not in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_an_experiment_whose_only_factor_is_invalid_is_not_said_to_have_no_factors(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text('[experiment]\ndesign = "grid"\n[[factors]]\nkey = "trust.intial"\nlevels = [0.1]\n')
+    with pytest.raises(ExperimentError) as err:
+        load_experiment(path)
+    assert err.value.problems == [p for p in err.value.problems if "trust.intial" in p]
+    assert len(err.value.problems) == 1 and "no factors" not in str(err.value)

@@ -29,16 +29,19 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .. import __version__
 from ..errors import UserError
 from .designs import RAW
 from .experiment import parse_target
-from .store import ResultsStore
+from .store import ResultsStore, write_atomic
 
 DEFAULT_OUTCOMES = ("practice_change", "adoption_share", "knowledge_created", "knowledge_reach",
                     "joint_work_share", "mean_trust", "engagement", "active_schools_share", "sustainability",
                     "pupil_outcome")
 META = ("run_id", "point", "replicate", "status", "error", "seconds")
 ANALYSIS_STREAM = 0xA11  # spawn key of the bootstrap's random stream
+ANALYSIS_SEED_RULE = f"numpy.random.SeedSequence(experiment_seed, spawn_key=(0x{ANALYSIS_STREAM:X},))"
+CONF_LEVEL = 0.95
 OPS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
 
 
@@ -60,8 +63,9 @@ class Analysis:
 
 
 def _seed(manifest: dict) -> int:
+    """The seed of the analysis' randomness (the bootstrap), from the experiment seed (ANALYSIS_SEED_RULE)."""
     ss = np.random.SeedSequence(int(manifest["seeds"]["experiment_seed"]), spawn_key=(ANALYSIS_STREAM,))
-    return int(ss.generate_state(1)[0])
+    return int(ss.generate_state(1)[0]) or 1   # SALib's Sobol bootstrap takes seed 0 as "unseeded"
 
 
 def accounting(table: pd.DataFrame, manifest: dict) -> dict[str, int]:
@@ -123,7 +127,7 @@ def sobol_indices(problem: dict, values: np.ndarray, second_order: bool, resampl
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         res = sobol.analyze(problem, y, calc_second_order=second_order, num_resamples=resamples,
-                            conf_level=0.95, seed=seed)
+                            conf_level=CONF_LEVEL, seed=seed)
     rows = []
     names = problem["names"]
     for i, name in enumerate(names):
@@ -154,7 +158,7 @@ def morris_indices(problem: dict, x: np.ndarray, values: np.ndarray, levels: int
     problem = {k: v for k, v in problem.items() if k != "dists"}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        res = morris.analyze(problem, x[rows], values[rows], num_resamples=resamples, conf_level=0.95,
+        res = morris.analyze(problem, x[rows], values[rows], num_resamples=resamples, conf_level=CONF_LEVEL,
                              num_levels=levels, seed=seed)
     out = pd.DataFrame({"factor": list(res["names"]), "mu": np.asarray(res["mu"], dtype=float),
                         "mu_star": np.asarray(res["mu_star"], dtype=float),
@@ -256,6 +260,9 @@ def analyze(results: str | Path, outcomes: list[str] | None = None, target: str 
     Sobol and Morris designs get their indices with 95% CIs; grids get cell means
     and heatmaps; any design gets scenario discovery when a ``target`` such as
     ``"active_schools_share >= 0.5"`` is given here or in the experiment file.
+    summary.json (and a line of summary.md) records the provenance: versions,
+    results folder, experiment and its seed, runs analysed, and the settings
+    that affect the numbers (resamples, the bootstrap's seed).
     """
     store = ResultsStore(results)
     manifest = store.read_manifest()
@@ -289,8 +296,23 @@ def analyze(results: str | Path, outcomes: list[str] | None = None, target: str 
         errors = table.loc[table["status"] != "ok", "error"].fillna("").str.split("\n").str[0]
         common = errors.value_counts().head(3)
         lines.append("Most common errors: " + "; ".join(f"{n} x {e[:120]}" for e, n in common.items()))
-    lines.append("")
     seed = _seed(manifest)
+    provenance = {"nlcsim_version": __version__, "sweep_nlcsim_version": manifest.get("version"),
+                  "results": str(store.root.resolve()), "experiment": exp["name"],
+                  "experiment_seed": int(manifest["seeds"]["experiment_seed"]),
+                  "fingerprint": manifest.get("fingerprint"),
+                  "runs_analysed": {"ok": acc["recorded"] - acc["failed"], "failed": acc["failed"]}}
+    settings = {"outcomes": list(outcomes), "resamples": int(resamples), "seed": seed,
+                "seed_rule": ANALYSIS_SEED_RULE, "conf_level": CONF_LEVEL, "target": target,
+                "min_density": float(min_density), "mass_min": float(mass_min)}
+    resampling = (f"bootstrap CIs from {resamples} resamples, seed {seed}" if design_name in ("sobol", "morris")
+                  else "t-interval CIs, no resampling")
+    lines.append(f"Provenance: nlcsim {__version__}; results {provenance['results']} (experiment {exp['name']}, "
+                 f"seed {provenance['experiment_seed']}); {provenance['runs_analysed']['ok']} ok and "
+                 f"{acc['failed']} failed runs analysed; {resampling}"
+                 + (f"; PRIM min_density {float(min_density):g}, mass_min {float(mass_min):g}" if target else "")
+                 + ".")
+    lines.append("")
 
     if design_name in ("sobol", "morris"):
         problem = manifest["salib_problem"]
@@ -340,7 +362,7 @@ def analyze(results: str | Path, outcomes: list[str] | None = None, target: str 
         if frames:
             table_out = pd.concat(frames, ignore_index=True)
             path = out / f"{design_name}_indices.csv"
-            table_out.to_csv(path, index=False)
+            write_atomic(path, table_out.to_csv(index=False).encode("utf-8"))
             analysis.files.append(path)
             setattr(analysis, design_name, table_out)
 
@@ -361,7 +383,7 @@ def analyze(results: str | Path, outcomes: list[str] | None = None, target: str 
                 analysis.files.append(_plot("grid", outcome, out, view, note, pair))
         analysis.grid = pd.concat(frames, ignore_index=True)
         path = out / "grid_means.csv"
-        analysis.grid.to_csv(path, index=False)
+        write_atomic(path, analysis.grid.to_csv(index=False).encode("utf-8"))
         analysis.files.append(path)
         lines.append(f"{design_name.capitalize()}: means with 95% CIs per point for {len(outcomes)} outcome(s) "
                      f"in grid_means.csv ({acc['failed']} failed runs left out, counted per point)"
@@ -385,8 +407,9 @@ def analyze(results: str | Path, outcomes: list[str] | None = None, target: str 
                 lines.append(f"- {name} from {_fmt(row['min'])} to {_fmt(row['max'])} "
                              f"(sampled {_fmt(row['range_min'])} to {_fmt(row['range_max'])}; quasi-p {row['qp']:.2g})")
             path = out / "discovery_box.csv"
-            found["box"].to_csv(path)
-            found["trajectory"].to_csv(out / "discovery_trajectory.csv", index_label="box")
+            write_atomic(path, found["box"].to_csv().encode("utf-8"))
+            write_atomic(out / "discovery_trajectory.csv",
+                         found["trajectory"].to_csv(index_label="box").encode("utf-8"))
             analysis.files += [path, out / "discovery_trajectory.csv"]
             if plots:
                 from .plots import discovery_plot
@@ -399,13 +422,14 @@ def analyze(results: str | Path, outcomes: list[str] | None = None, target: str 
         lines.append("")
 
     analysis.text = "\n".join(lines).rstrip() + "\n"
-    (out / "summary.md").write_text(analysis.text, encoding="utf-8")
+    write_atomic(out / "summary.md", analysis.text.encode("utf-8"))
     summary = {"experiment": exp["name"], "design": design_name, "runs": acc, "outcomes": outcomes,
-               "target": target, "files": [p.name for p in analysis.files]}
+               "target": target, "files": [p.name for p in analysis.files], "provenance": provenance,
+               "settings": settings}
     if analysis.discovery and analysis.discovery.get("box") is not None:
         summary["discovery"] = {k: analysis.discovery[k] for k in ("coverage", "density", "mass", "rule")}
         summary["discovery"]["box"] = analysis.discovery["box"].reset_index().to_dict(orient="records")
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
+    write_atomic(out / "summary.json", json.dumps(summary, indent=2, default=str).encode("utf-8"))
     analysis.files += [out / "summary.md", out / "summary.json"]
     return analysis
 

@@ -35,7 +35,10 @@ def _stop_on_sigterm(signum, frame):
 def main(args) -> int:
     from . import sweep
     from .experiment import load_experiment
+    from .runner import check_arguments
 
+    check_arguments(workers=args.workers, chunk_runs=args.chunk,
+                    names={"workers": "--workers", "chunk_runs": "--chunk"})
     exp = load_experiment(args.experiment)
     out = Path(args.out) if args.out else Path("results") / exp.name
     previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)

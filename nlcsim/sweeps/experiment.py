@@ -341,7 +341,7 @@ def _read(data: Mapping, where: str, folder: Path, problems: list[str], custom: 
                 problems.append(f"points[{i}] does not set {', '.join(missing)}: every point sets every factor")
     elif "points" in data:
         problems.append(f"[[points]] is only read by design = \"list\" (this design is {design!r})")
-    if design in DESIGNS and not factors:
+    if design in DESIGNS and not factors and not data.get("factors"):  # not when every factor was invalid
         problems.append("no factors: add [[factors]] tables (or [[points]] for design = \"list\")")
 
     # what to record

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
+from ..errors import UserError
 from ..scenario import Scenario, ScenarioError
 from .designs import DESIGN_STREAM, RAW, design_overrides, make_design, salib_problem
 from .executors import DaskExecutor, ProcessExecutor, SerialExecutor, WorkerLost
@@ -140,8 +141,6 @@ def _make_executor(model, seed: int, workers: int | None, scheduler: str | None,
         return DaskExecutor(model, seed, scheduler=scheduler, client=client)
     if workers is None:
         workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    if workers < 1:
-        raise ExperimentError("--workers", [f"workers = {workers}: must be at least 1"])
     if workers == 1:
         return SerialExecutor(model, seed)
     return ProcessExecutor(model, seed, workers)
@@ -160,12 +159,25 @@ def _pending(n_points: int, replicates: int, done: set[int],
             yield (run_id, point, replicate, overrides)
 
 
+@dataclass
+class _Tally:
+    """What a session has saved so far: runs and failed runs in committed chunks, lost workers."""
+
+    ran: int = 0
+    failed: int = 0
+    lost: int = 0
+
+
 class _ChunkWriter:
-    """Collects finished runs and writes them as one atomic chunk at a time."""
+    """Collects finished runs and writes them as one atomic chunk at a time.
+
+    Runs are counted in ``tally`` only once their chunk is committed, so the
+    counts match the disk even when the session is interrupted.
+    """
 
     def __init__(self, store: ResultsStore, session: int, design: pd.DataFrame, keys: list[str],
-                 outcome_names: list[str] | None):
-        self.store, self.session = store, session
+                 outcome_names: list[str] | None, tally: _Tally):
+        self.store, self.session, self.tally = store, session, tally
         self.seq = store.next_seq(session)
         self.keys = keys
         self.factor_values = {k: design[k].to_numpy() for k in keys}
@@ -214,6 +226,8 @@ class _ChunkWriter:
         self.store.write_chunk(self.session, self.seq, frame, ts)
         self.seq += 1
         self.records = []
+        self.tally.ran += len(recs)
+        self.tally.failed += sum(r["status"] != "ok" for r in recs)
 
 
 def _prepare(exp: Experiment, store: ResultsStore, resume: bool, model_label: str, custom: bool) -> pd.DataFrame:
@@ -273,10 +287,11 @@ def sweep(experiment: str | Path | Mapping | Experiment, out: str | Path | None 
     Results go to ``out`` (default ``results/<experiment name>``); read them
     with :func:`nlcsim.sweeps.load_results`.
     """
+    check_arguments(workers=workers, chunk_runs=chunk_runs)
     exp = experiment if isinstance(experiment, Experiment) else load_experiment(experiment, custom_model=model is not None)
-    if chunk_runs < 1:
-        raise ExperimentError("chunk_runs", [f"chunk_runs = {chunk_runs}: must be at least 1"])
     store = ResultsStore(out if out is not None else Path("results") / exp.name)
+    if resume and not store.exists():  # before the lock, which makes the folder
+        raise ExperimentError(str(store.root), ["--resume: there is no sweep here to resume (no manifest.json)"])
     runner_model = _make_model(exp, model)
     with store.lock():
         design = _prepare(exp, store, resume, runner_model.label, model is not None)
@@ -290,25 +305,43 @@ def sweep(experiment: str | Path | Mapping | Experiment, out: str | Path | None 
         todo = total - len(done)
         start = time.perf_counter()
         executor = None
-        ran = failed = lost = 0
+        tally = _Tally()
         session = 0
         try:
             if todo > 0:
                 executor = _make_executor(runner_model, exp.seed, workers, scheduler, client)
                 session = store.start_session({"executor": executor.label, "runs_to_do": todo,
                                                "version": __version__})
-                ran, failed, lost = _run(exp, design, done, total, store, session, executor, runner_model,
-                                         chunk_runs, flush_seconds, progress)
+                _run(exp, design, done, total, store, session, executor, runner_model, chunk_runs,
+                     flush_seconds, progress, tally)
         finally:
             if executor is not None:
                 executor.close()
             seconds = time.perf_counter() - start
-            if session:
-                store.end_session(session, {"ran": ran, "failed": failed, "lost_workers": lost,
+            if session:  # also after an interrupt: the counts are those of the committed chunks
+                store.end_session(session, {"ran": tally.ran, "failed": tally.failed, "lost_workers": tally.lost,
                                             "seconds": round(seconds, 3)})
         failed_total = _count_failed(store)
-    return SweepSummary(store.root, exp.name, exp.design, n_points, replicates, total, len(done), ran, failed,
-                        failed_total, lost, seconds, executor.label if executor else "nothing to run")
+    return SweepSummary(store.root, exp.name, exp.design, n_points, replicates, total, len(done), tally.ran,
+                        tally.failed, failed_total, tally.lost, seconds,
+                        executor.label if executor else "nothing to run")
+
+
+def check_arguments(workers: int | None = None, chunk_runs: int = 1,
+                    names: Mapping[str, str] | None = None) -> None:
+    """Refuse ``workers`` or ``chunk_runs`` below 1 before anything is written.
+
+    ``names`` gives the name to show for each, e.g. ``{"workers": "--workers"}`` on the command line.
+    """
+    names = {"workers": "workers =", "chunk_runs": "chunk_runs =", **(names or {})}
+    problems = []
+    if workers is not None and workers < 1:
+        problems.append(f"{names['workers']} {workers!r}: must be at least 1 worker process "
+                        "(1 = run in this process)")
+    if chunk_runs < 1:
+        problems.append(f"{names['chunk_runs']} {chunk_runs!r}: must be at least 1 run per chunk")
+    if problems:
+        raise UserError("; ".join(problems))
 
 
 def _count_failed(store: ResultsStore) -> int:
@@ -322,18 +355,20 @@ def _count_failed(store: ResultsStore) -> int:
     return n
 
 
-def _run(exp, design, done, total, store, session, executor, model, chunk_runs, flush_seconds, progress):
+def _run(exp, design, done, total, store, session, executor, model, chunk_runs, flush_seconds, progress,
+         tally: _Tally) -> None:
+    """Run the pending runs; ``tally`` counts what reaches the disk (kept if interrupted)."""
     from tqdm.auto import tqdm
 
     keys = exp.keys
     pending = _pending(len(design), exp.replicates, done, design_overrides(design, keys).__getitem__)
-    writer = _ChunkWriter(store, session, design, keys, model.outcome_names())
+    writer = _ChunkWriter(store, session, design, keys, model.outcome_names(), tally)
     retry: collections.deque = collections.deque()
     attempts: collections.Counter = collections.Counter()
     remaining = total - len(done)
     seconds_per_run = None
     target = 0.0 if isinstance(executor, SerialExecutor) else (1.0 if isinstance(executor, DaskExecutor) else 0.25)
-    ran = failed = lost = 0
+    failed = 0   # for the progress bar; the session's counts are in tally
     bar = tqdm(total=total, initial=len(done), unit="run", desc=exp.name, disable=not progress,
                smoothing=0.05, mininterval=0.5, dynamic_ncols=True, file=sys.stderr)
 
@@ -358,7 +393,7 @@ def _run(exp, design, done, total, store, session, executor, model, chunk_runs, 
                 break
             for batch, result in executor.wait(timeout=0.5):
                 if isinstance(result, WorkerLost):
-                    lost += 1
+                    tally.lost += 1
                     for spec in batch:
                         attempts[spec[0]] += 1
                         if attempts[spec[0]] >= MAX_ATTEMPTS:
@@ -368,7 +403,6 @@ def _run(exp, design, done, total, store, session, executor, model, chunk_runs, 
                                         "error": f"WorkerLost: the worker running this run died {MAX_ATTEMPTS} "
                                                  f"times (killed, out of memory or crashed): {result}"})
                             failed += 1
-                            ran += 1
                             bar.update(1)
                         else:  # alone this time, so that a run that kills workers is found out
                             retry.append(spec)
@@ -381,7 +415,6 @@ def _run(exp, design, done, total, store, session, executor, model, chunk_runs, 
                     elif np.isfinite(record["seconds"]):
                         s = record["seconds"]
                         seconds_per_run = s if seconds_per_run is None else 0.9 * seconds_per_run + 0.1 * s
-                ran += len(result)
                 bar.update(len(result))
                 if failed:
                     bar.set_postfix_str(f"failed {failed}", refresh=False)
@@ -390,7 +423,6 @@ def _run(exp, design, done, total, store, session, executor, model, chunk_runs, 
     finally:
         writer.flush()
         bar.close()
-    return ran, failed, lost
 
 
 def rerun(results: str | Path, run_id: int):
