@@ -19,8 +19,8 @@ mean with a 95% t-interval:
 
 A pattern is reproduced when all its checks are.  ``validate()`` is the API;
 ``nlcsim validate`` calls it and writes ``report.md`` with one figure per
-pattern, ``outcomes.csv`` (every replicate) and ``validation.json`` (seeds,
-scenario settings of every arm and the package version).
+pattern, ``outcomes.csv`` (every replicate) and ``validation.json`` (seeds, every
+arm's settings and fully resolved scenario, and the package version).
 
 >>> patterns = load_patterns()
 >>> [p.number for p in patterns] == sorted(p.number for p in patterns)
@@ -48,7 +48,7 @@ from .. import __version__
 from ..measures import COLUMNS, OUTCOMES
 from ..replicates import mean_ci
 from ..run import replicate_seeds, run, seed_record
-from ..scenario import Scenario, ScenarioError
+from ..scenario import Scenario, ScenarioError, preset_names, resolve_path
 
 PATTERN_DIR = (Path(__file__).parent.parent / "data" / "patterns").resolve()  # a link to experiments/patterns/
 EXPECTATIONS = ("above", "below", "near", "inverted_u")
@@ -139,6 +139,9 @@ class Pattern:
         return next(a for a in self.arms if a.name == name)
 
 
+_KINDS = {int: "a whole number", str: "text", list: "a list", dict: "a table"}
+
+
 def _need(body: Mapping, key: str, kind, where: str, problems: list[str], default=None):
     value = body.get(key, default)
     if value is None:
@@ -146,9 +149,84 @@ def _need(body: Mapping, key: str, kind, where: str, problems: list[str], defaul
         return default
     ok = isinstance(value, kind) and not (kind is not bool and isinstance(value, bool))
     if not ok:
-        problems.append(f"{where}.{key} = {value!r}: must be {kind.__name__ if isinstance(kind, type) else 'a number'}")
+        problems.append(f"{where}.{key} = {value!r}: must be {_KINDS.get(kind, 'a number')}")
         return default
     return value
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _number(body: Mapping, key: str, where: str, problems: list[str], default: float | None = None) -> float | None:
+    """An optional finite number; ``default`` if absent or (with a problem) not a number."""
+    value = body.get(key)
+    if value is None:
+        return default
+    if not _is_number(value):
+        problems.append(f"{where}.{key} = {value!r}: must be a number")
+        return default
+    return float(value)
+
+
+def _text(body: Mapping, key: str, where: str, problems: list[str], default: str = "") -> str:
+    value = body.get(key, default)
+    if not isinstance(value, str):
+        problems.append(f"{where}.{key} = {value!r}: must be text")
+        return default
+    return value
+
+
+def _table(body: Mapping, key: str, where: str, problems: list[str]) -> dict[str, Any]:
+    """Scenario overrides: a table of scenario keys and values."""
+    value = body.get(key, {})
+    if not isinstance(value, Mapping):
+        problems.append(f"{where}.{key} = {value!r}: must be a table of scenario keys, "
+                        'e.g. { "trust.initial" = 0.8 }')
+        return {}
+    return dict(value)
+
+
+def _tables(data: Mapping, key: str, problems: list[str]) -> list[Mapping] | None:
+    """The bodies of ``[[key]]``; None (with a problem) when written otherwise."""
+    value = data.get(key, [])
+    if not (isinstance(value, list) and all(isinstance(b, Mapping) for b in value)):
+        problems.append(f"{key} = {value!r}: must be written as [[{key}]] tables")
+        return None
+    return value
+
+
+def _weeks(value, where: str, problems: list[str]) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(w, int) and not isinstance(w, bool)
+                                                                for w in value) and 0 <= value[0] < value[1]):
+        problems.append(f"{where}.weeks = {value!r}: must be [first, last) school weeks, 0 <= first < last")
+        return None
+    return (value[0], value[1])
+
+
+def _scenario(ref: str, folder: Path, overrides: Mapping[str, Any], where: str, key: str,
+              problems: list[str]) -> Scenario | None:
+    """A preset by name, or a scenario file: a relative path is read from the pattern
+    file's folder when the file is there, else from the current folder.  ``key`` names
+    the setting that gave ``ref`` (``arm[0] (low trust): scenario``, ``pattern.scenario``)."""
+    p = Path(ref)
+    target: str | Path = ref
+    if not p.is_absolute() and (folder / p).is_file():
+        if p.suffix == ".toml" or len(p.parts) > 1 or ref not in preset_names():
+            target = folder / p
+    if not resolve_path(target).exists():
+        message = (f"{key} = {ref!r}: no such scenario file or preset (a path is read from "
+                   f"{str(folder)!r}, else from the current folder; presets are: {', '.join(preset_names()) or 'none'})")
+        if message not in problems:
+            problems.append(message)
+        return None
+    try:
+        return Scenario.load(target, overrides=overrides)
+    except ScenarioError as err:
+        problems.extend(f"{where}: {p}" for p in err.problems)
+        return None
 
 
 def load_pattern(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Pattern:
@@ -165,11 +243,19 @@ def load_pattern(path: str | Path, overrides: Mapping[str, Any] | None = None) -
         raise PatternError(src, ["no such pattern file"]) from None
     except tomllib.TOMLDecodeError as err:
         raise PatternError(src, [f"not valid TOML: {err}"]) from None
+    except UnicodeDecodeError:
+        raise PatternError(src, ["not valid TOML: the file is not UTF-8 text"]) from None
+    except OSError as err:
+        raise PatternError(src, [f"cannot be read: {err.strerror or err}"]) from None
     problems: list[str] = []
     for key in data:
         if key not in ("pattern", "arm", "check"):
             problems.append(f"unknown section [{key}]: sections are [pattern], [[arm]], [[check]]")
     head = data.get("pattern", {})
+    if not isinstance(head, Mapping):
+        problems.append(f"pattern = {head!r}: must be a [pattern] table")
+        head = {}
+    arm_bodies, check_bodies = _tables(data, "arm", problems), _tables(data, "check", problems)
     allowed = {"number", "title", "claim", "source", "replicates", "seed", "scenario", "overrides",
                "series", "level_name", "note"}
     for key in head:
@@ -182,41 +268,60 @@ def load_pattern(path: str | Path, overrides: Mapping[str, Any] | None = None) -
     reps = _need(head, "replicates", int, "pattern", problems, 2)
     if isinstance(reps, int) and reps < 2:
         problems.append(f"pattern.replicates = {reps}: must be at least 2 (a CI needs two)")
-    seed = _need(head, "seed", int, "pattern", problems, 1)
+    seed = head.get("seed")
+    if seed is None:
+        problems.append("pattern.seed is missing")
+    elif not (isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0):
+        problems.append(f"pattern.seed = {seed!r}: must be a whole number >= 0")
+        seed = None
     default_scenario = head.get("scenario", "baseline")
-    shared = dict(head.get("overrides", {}))
-    series = list(head.get("series", []))
+    if not isinstance(default_scenario, str):
+        problems.append(f"pattern.scenario = {default_scenario!r}: must be a preset name or a path to a scenario file")
+        default_scenario = None
+    shared = _table(head, "overrides", "pattern", problems)
+    series = head.get("series", [])
+    if not (isinstance(series, list) and all(isinstance(col, str) for col in series)):
+        problems.append(f"pattern.series = {series!r}: must be a list of time-series column names")
+        series = []
     for col in series:
         if col not in COLUMNS:
             problems.append(f"pattern.series: {col!r} is not a time-series column")
+    level_name = _text(head, "level_name", "pattern", problems)
+    note = _text(head, "note", "pattern", problems)
 
     arms: list[Arm] = []
-    for k, body in enumerate(data.get("arm", [])):
+    declared: list[str] = []  # every arm's name, also of arms whose scenario failed
+    for k, body in enumerate(arm_bodies or []):
         where = f"arm[{k}]"
         for key in body:
             if key not in ("name", "scenario", "overrides", "level"):
                 problems.append(f"unknown key '{where}.{key}': keys are name, scenario, overrides, level")
         name = _need(body, "name", str, where, problems, f"arm {k}")
-        level = body.get("level")
-        if level is not None and not isinstance(level, (int, float)):
-            problems.append(f"{where}.level = {level!r}: must be a number")
-            level = None
-        ov = {**shared, **dict(body.get("overrides", {}))}
-        ov.update(overrides or {})
-        try:
-            sc = Scenario.load(body.get("scenario", default_scenario), overrides=ov)
-        except ScenarioError as err:
-            problems.extend(f"{where} ({name}): {p}" for p in err.problems)
-            continue
-        if any(a.name == name for a in arms):
+        if name in declared:
             problems.append(f"{where}.name = {name!r}: arm names must be unique")
-        arms.append(Arm(name, sc, ov, None if level is None else float(level)))
-    if len(arms) < 1:
+        declared.append(name)
+        level = _number(body, "level", where, problems)
+        ov = {**shared, **_table(body, "overrides", where, problems)}
+        ov.update(overrides or {})
+        if "scenario" in body:
+            ref = body["scenario"]
+            if not isinstance(ref, str):
+                problems.append(f"{where}.scenario = {ref!r}: must be a preset name or a path to a scenario file")
+                continue
+            sc = _scenario(ref, path.parent, ov, f"{where} ({name})", f"{where} ({name}): scenario", problems)
+        elif default_scenario is None:
+            continue
+        else:
+            sc = _scenario(default_scenario, path.parent, ov, f"{where} ({name})", "pattern.scenario", problems)
+        if sc is not None:
+            arms.append(Arm(name, sc, ov, level))
+    if arm_bodies is not None and not arm_bodies:
         problems.append("a pattern needs at least one [[arm]]")
     names = {a.name for a in arms}
+    failed = set(declared) - names  # their problems are listed already
 
     checks: list[Check] = []
-    for k, body in enumerate(data.get("check", [])):
+    for k, body in enumerate(check_bodies or []):
         where = f"check[{k}]"
         keys = {"outcome", "expect", "contrast", "than", "target", "tolerance", "weeks", "label"}
         for key in body:
@@ -227,12 +332,8 @@ def load_pattern(path: str | Path, overrides: Mapping[str, Any] | None = None) -
         if expect not in EXPECTATIONS:
             problems.append(f"{where}.expect = {expect!r}: must be one of {', '.join(EXPECTATIONS)}")
             continue
-        weeks = body.get("weeks")
-        if weeks is not None and not (isinstance(weeks, list) and len(weeks) == 2
-                                      and all(isinstance(w, int) for w in weeks) and 0 <= weeks[0] < weeks[1]):
-            problems.append(f"{where}.weeks = {weeks!r}: must be [first, last) school weeks, 0 <= first < last")
-            weeks = None
-        terms = _terms(body, where, names, weeks, expect, arms, problems)
+        weeks = _weeks(body.get("weeks"), where, problems)
+        terms = _terms(body, where, names, failed, weeks, expect, arms, problems)
         for t in terms:
             if t.weeks is None and outcome not in OUTCOMES:
                 problems.append(f"{where}.outcome = {outcome!r}: not an outcome (see nlcsim.OUTCOMES); "
@@ -244,54 +345,101 @@ def load_pattern(path: str | Path, overrides: Mapping[str, Any] | None = None) -
             if t.weeks is not None and t.arm in names and t.weeks[1] > next(a for a in arms if a.name == t.arm).scenario.weeks:
                 problems.append(f"{where}: weeks {list(t.weeks)} go past the end of arm {t.arm!r}")
                 break
-        than = float(body.get("than", 0.0))
-        target = body.get("target")
-        tol = body.get("tolerance")
-        if expect == "near" and not (isinstance(target, (int, float)) and isinstance(tol, (int, float)) and tol > 0):
+        before = len(problems)
+        than = _number(body, "than", where, problems, 0.0)
+        target = _number(body, "target", where, problems)
+        tol = _number(body, "tolerance", where, problems)
+        if expect == "near" and len(problems) == before and (target is None or tol is None or tol <= 0):
             problems.append(f"{where}: expect = 'near' needs a numeric target and a tolerance > 0")
-        if expect == "inverted_u" and any(a.level is None for a in arms if a.name in {t.arm for t in terms}):
-            problems.append(f"{where}: expect = 'inverted_u' needs a level on every arm it uses")
-        checks.append(Check(outcome, expect, tuple(terms), than,
-                            None if target is None else float(target), None if tol is None else float(tol),
-                            str(body.get("label", ""))))
-    if not checks:
+        label = _text(body, "label", where, problems)
+        checks.append(Check(outcome, expect, tuple(terms), than, target, tol, label))
+    if check_bodies is not None and not check_bodies:
         problems.append("a pattern needs at least one [[check]]")
     if problems:
         raise PatternError(src, problems)
     return Pattern(number, path.stem, title, claim, source, reps, seed, arms, checks, series,
-                   str(head.get("level_name", "")), str(head.get("note", "")), path)
+                   level_name, note, path)
 
 
-def _terms(body, where, names, weeks, expect, arms, problems) -> list[Term]:
-    """A contrast: ``{arm = weight, ...}`` or ``[{arm, weight, weeks}, ...]``; curves use every arm."""
+def _terms(body, where, names, failed, weeks, expect, arms, problems) -> list[Term]:
+    """A contrast: ``{arm = weight, ...}`` or ``[{arm, weight, weeks}, ...]``; curves use every arm
+    with a level, or the arms named."""
     raw = body.get("contrast")
-    wk = tuple(weeks) if weeks else None
+    known = ", ".join(sorted(names | failed)) or "none"
     if expect == "inverted_u":
-        use = [a for a in arms if a.level is not None] if raw is None else [a for a in arms if a.name in raw]
-        return [Term(a.name, 1.0, wk) for a in sorted(use, key=lambda a: a.level)]
-    terms = []
+        if raw is None:
+            use = [a for a in arms if a.level is not None]
+        elif isinstance(raw, (list, Mapping)) and all(isinstance(n, str) for n in raw):
+            for n in raw:
+                if n not in names and n not in failed:
+                    problems.append(f"{where}.contrast: no arm named {n!r}; arms are {known}")
+            use = [a for a in arms if a.name in raw]
+            if any(a.level is None for a in use):
+                problems.append(f"{where}: expect = 'inverted_u' needs a level on every arm it uses")
+                use = [a for a in use if a.level is not None]
+        else:
+            problems.append(f"{where}.contrast = {raw!r}: for expect = 'inverted_u' give a list of arm names, "
+                            "or leave it out to use every arm with a level")
+            return []
+        if len(use) < 3 and not failed:
+            problems.append(f"{where}: expect = 'inverted_u' needs at least three arms with levels")
+        return [Term(a.name, 1.0, weeks) for a in sorted(use, key=lambda a: a.level)]
     if isinstance(raw, Mapping):
         items = [{"arm": k, "weight": v} for k, v in raw.items()]
-    elif isinstance(raw, list):
+    elif isinstance(raw, list) and all(isinstance(t, Mapping) for t in raw):
         items = raw
-    else:
+    elif raw is None:
         problems.append(f"{where}.contrast is missing: give {{arm = weight, ...}} or a list of {{arm, weight, weeks}}")
         return []
-    for t in items:
+    else:
+        problems.append(f"{where}.contrast = {raw!r}: must be {{arm = weight, ...}} or a list of {{arm, weight, weeks}}")
+        return []
+    if not items:
+        problems.append(f"{where}.contrast is empty: give at least one arm and its weight")
+    terms = []
+    for i, t in enumerate(items):
+        for key in t:
+            if key not in ("arm", "weight", "weeks"):
+                problems.append(f"unknown key '{where}.contrast[{i}].{key}': keys are arm, weight, weeks")
         arm, w = t.get("arm"), t.get("weight")
-        if arm not in names:
-            problems.append(f"{where}.contrast: no arm named {arm!r}; arms are {', '.join(sorted(names))}")
+        if not isinstance(arm, str) or arm not in names:
+            if not (isinstance(arm, str) and arm in failed):
+                problems.append(f"{where}.contrast: no arm named {arm!r}; arms are {known}")
             continue
-        if not isinstance(w, (int, float)) or isinstance(w, bool):
+        if not _is_number(w):
             problems.append(f"{where}.contrast: weight of {arm!r} = {w!r}: must be a number")
             continue
-        tw = t.get("weeks", weeks)
-        terms.append(Term(arm, float(w), tuple(tw) if tw else None))
+        tw = weeks
+        if "weeks" in t:
+            tw = _weeks(t["weeks"], f"{where}.contrast[{i}]", problems)
+            if tw is None:
+                continue
+        terms.append(Term(arm, float(w), tw))
     return terms
 
 
 def pattern_files(directory: str | Path | None = None) -> list[Path]:
-    return sorted(Path(directory or PATTERN_DIR).glob("*.toml"))
+    """The pattern files in a folder: its ``*.toml`` files, except those with none of the
+    sections [pattern], [[arm]], [[check]] (such as scenario files the arms read)."""
+    out = []
+    for path in sorted(Path(directory or PATTERN_DIR).glob("*.toml")):
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            data = {}  # load_pattern says what is wrong
+        if data and not data.keys() & {"pattern", "arm", "check"}:
+            continue
+        out.append(path)
+    return out
+
+
+def _duplicate_numbers(patterns: Iterable[Pattern]) -> list[str]:
+    """A problem for every pattern number that more than one pattern file uses."""
+    files: dict[int, list[str]] = {}
+    for p in patterns:
+        files.setdefault(p.number, []).append(str(p.path) if p.path else p.slug)
+    return [f"pattern.number = {n} in {', '.join(f[:-1])} and {f[-1]}: every pattern file needs its own number"
+            for n, f in sorted(files.items()) if len(f) > 1]
 
 
 def load_patterns(directory: str | Path | None = None, only: Iterable[str] | None = None,
@@ -305,14 +453,18 @@ def load_patterns(directory: str | Path | None = None, only: Iterable[str] | Non
     for path in files:
         if wanted is not None and path.stem not in wanted:
             try:  # read just the number, so that unwanted files are not checked at all
-                number = tomllib.loads(path.read_text(encoding="utf-8")).get("pattern", {}).get("number")
-            except tomllib.TOMLDecodeError:
+                head = tomllib.loads(path.read_text(encoding="utf-8")).get("pattern", {})
+                number = head.get("number") if isinstance(head, Mapping) else None
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
                 number = None
             if str(number) not in wanted:
                 continue
         out.append(load_pattern(path, overrides))
     if wanted is not None and not out:
         raise PatternError(str(directory or PATTERN_DIR), [f"no pattern matches {', '.join(sorted(wanted))}"])
+    duplicates = _duplicate_numbers(out)
+    if duplicates:
+        raise PatternError(str(directory or PATTERN_DIR), duplicates)
     return sorted(out, key=lambda p: p.number)
 
 
@@ -374,6 +526,9 @@ def run_patterns(patterns: Sequence[Pattern], reps: int | None = None, workers: 
 
     Replicate r of every arm of a pattern uses ``SeedSequence(pattern.seed).spawn(R)[r]``.
     """
+    duplicates = _duplicate_numbers(patterns)
+    if duplicates:
+        raise PatternError("patterns", duplicates)
     jobs, seeds = [], {}
     for p in patterns:
         n = reps or p.replicates
@@ -581,6 +736,13 @@ def _defaults_diff(sc: Scenario) -> dict[str, Any]:
     return diff
 
 
+def _pattern_folders(results: Sequence[PatternResult]) -> str:
+    """The folders the pattern files were read from, as the report names them."""
+    folders = dict.fromkeys(r.pattern.path.parent for r in results if r.pattern.path is not None)
+    shown = ["experiments/patterns/" if f.resolve() == PATTERN_DIR else str(f) for f in folders]
+    return " Pattern files: " + ", ".join(f"`{f}`" for f in shown) + "." if shown else ""
+
+
 def write_report(results: Sequence[PatternResult], out: str | Path, command: str = "nlcsim validate",
                  seconds: float | None = None) -> Path:
     """report.md, pattern_NN.png, outcomes.csv and validation.json in ``out``."""
@@ -593,7 +755,7 @@ def write_report(results: Sequence[PatternResult], out: str | Path, command: str
              "runs with the same replicate seeds (common random numbers), so each effect below is the mean "
              "of paired per-replicate differences with its 95% t-interval. A pattern is *reproduced* when every "
              "check's CI lies on the expected side (or inside the target band), *not reproduced* when a CI lies "
-             "wholly on the wrong side, and *inconclusive* otherwise. Pattern files: `experiments/patterns/`.", "",
+             "wholly on the wrong side, and *inconclusive* otherwise." + _pattern_folders(results), "",
              "| # | pattern | replicates | key effect (95% CI) | verdict |", "|---|---|---|---|---|"]
     for r in results:
         c = r.checks[0]
@@ -633,7 +795,8 @@ def write_report(results: Sequence[PatternResult], out: str | Path, command: str
             "patterns": [{"number": r.pattern.number, "file": r.pattern.path.name if r.pattern.path else None,
                           "seed": r.pattern.seed, "replicates": len(r.seeds), "replicate_seeds": r.seeds,
                           "verdict": r.verdict,
-                          "arms": {a.name: {"scenario": a.scenario.name, "settings": _defaults_diff(a.scenario)}
+                          "arms": {a.name: {"scenario": a.scenario.name, "settings": _defaults_diff(a.scenario),
+                                            "resolved_scenario": a.scenario.to_dict()}
                                    for a in r.pattern.arms},
                           "checks": [{"outcome": c.check.outcome, "contrast": c.check.describe(),
                                       "expected": c.check.expectation(), "effect": c.estimate,
