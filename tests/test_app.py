@@ -116,6 +116,31 @@ def test_a_head_leaving_happens_in_the_same_school_in_both_runs(small_preset):
     assert model.timeseries["funding"].iloc[-1] == 0 and model.twin.timeseries["funding"].iloc[-1] == 0
 
 
+def test_events_leave_identical_twins_identical(small_preset):
+    """The school an event picks is drawn apart from both runs, so A and B stay in step."""
+    base = Settings(preset=small_preset, seed=2)
+    model = TrainerModel(base.with_compare("trust.initial", base.values["trust.initial"]))
+    for _ in range(5):
+        model.step()
+    model.head_leaves()
+    model.broker_leaves()
+    for _ in range(20):
+        model.step()
+    assert np.array_equal(model.table, model.twin.table, equal_nan=True)
+
+
+def test_the_planned_end_of_funding_follows_cuts_and_a_zero_level():
+    from nlcsim.app.draw import _funding_status
+
+    cut = TrainerModel(Settings(preset="funding_cut_early"))
+    assert snapshot(cut).funding_end == 78
+    assert _funding_status(snapshot(cut)) == "funded to week 78"
+    plain = TrainerModel(Settings(preset="baseline"))
+    assert snapshot(plain).funding_end == plain.scenario.funding_end_week
+    broke = TrainerModel(Settings(preset="baseline").with_value("funding.level", 0.0))
+    assert _funding_status(snapshot(broke)) == "no funding"
+
+
 def test_the_same_settings_give_the_same_run(small_preset):
     runs = []
     for _ in range(2):
@@ -213,6 +238,21 @@ def test_app_listens_on_this_machine_only_by_default():
     assert command[command.index("--host") + 1] == "127.0.0.1" and "--no-open" in command
 
 
+def test_app_names_the_port_it_serves_on_and_refuses_a_busy_one(capsys):
+    from nlcsim.cli import main
+
+    port = serve.free_port("127.0.0.1", 0)  # port 0: a free port, chosen before the address is printed
+    assert 0 < port < 65536
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        assert main(["app", "--port", str(taken)]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot serve on 127.0.0.1:{taken}" in err and "choose another with --port" in err
+    assert "Traceback" not in err
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -306,6 +346,13 @@ def test_trainer_drives_the_network_in_a_browser_with_no_network(app_url, artifa
     (artifacts / "app_plots_after.png").write_bytes(plots_end)
     assert network_end != network_start
     assert plots_end != plots_start
+
+    # A seed below 0 is refused with a note; the page and the run go on.
+    seed_box = page.locator(".nlc-seed input")
+    seed_box.fill("-1")
+    seed_box.press("Enter")
+    expect(page.locator(".nlc-seed-note")).to_contain_text("Seed -1: use a whole number from 0 up", timeout=30_000)
+    expect(counter).to_have_text("Step: 7")
 
     # A PNG of the current view for slides.
     with page.expect_download() as download:

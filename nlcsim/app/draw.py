@@ -89,7 +89,7 @@ def snapshot(model) -> SimpleNamespace:
             week=int(model.week),
             weeks=int(model.scenario.weeks),
             weeks_per_year=int(model.scenario.schedule.weeks_per_year),
-            funding_end=int(model.scenario.funding_end_week),
+            funding_end=planned_funding_end(model.scenario),
             name=model.scenario.name,
             rows=rows,
             xy=xy,
@@ -234,6 +234,17 @@ def _funding_weeks(snap) -> tuple[np.ndarray, int | None]:
         return funding, None
     stop = np.flatnonzero(funding[paid[0]:] <= 0)
     return funding, (int(paid[0] + stop[0]) if stop.size else None)
+
+
+def planned_funding_end(sc) -> int:
+    """The week the programme's money is planned to stop: the end of ``funding.years``, or an
+    earlier programme-wide funding_cut (or funding_change to 0) in the scenario; 0 when
+    ``funding.level`` is 0 from the start."""
+    if sc.funding.level <= 0:
+        return 0
+    cuts = [e["week"] for e in sc.events if e.get("network") is None
+            and (e["kind"] == "funding_cut" or (e["kind"] == "funding_change" and e["level"] <= 0))]
+    return int(min([sc.funding_end_week, *cuts]))
 
 
 def _funding_status(snap) -> str:

@@ -75,6 +75,7 @@ def FeatureSlider(key: str, value: float, on_change):
 def ScenarioControls(settings: solara.Reactive[Settings], restart):
     """The sidebar: preset, sliders, seed (each change starts a new run at week 0)."""
     current = settings.value
+    seed_note, set_seed_note = solara.use_state("")
 
     def pick_preset(name):
         restart(Settings.for_preset(name, seed=current.seed, compare_key=current.compare_key))
@@ -83,7 +84,13 @@ def ScenarioControls(settings: solara.Reactive[Settings], restart):
         restart(current.with_value(key, value))
 
     def set_seed(seed):
-        if seed is not None and int(seed) != current.seed:
+        if seed is None:
+            return
+        if seed < 0:  # refused here: the run goes on with its seed
+            set_seed_note(f"Seed {seed}: use a whole number from 0 up. The run keeps seed {current.seed}.")
+            return
+        set_seed_note("")
+        if int(seed) != current.seed:
             restart(current.with_seed(seed))
 
     with solara.Sidebar():
@@ -97,6 +104,8 @@ def ScenarioControls(settings: solara.Reactive[Settings], restart):
             for spec in SLIDERS:
                 FeatureSlider(spec.key, current.values[spec.key], set_value)
             solara.InputInt("Seed", value=current.seed, on_value=set_seed, classes=["nlc-seed"])
+            if seed_note:
+                solara.Warning(seed_note, classes=["nlc-seed-note"])
             solara.Text("Changing the preset, a slider or the seed starts a new run at week 0. "
                         "If Play is greyed out after a run has ended, press Reset. "
                         "The ☰ button hides this panel when presenting.", classes=["nlc-sidebar-note"])

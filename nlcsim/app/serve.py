@@ -10,10 +10,12 @@ version check, which would call out, are switched off.
 
 from __future__ import annotations
 
+import errno
 import importlib.metadata
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -88,6 +90,21 @@ def start(host: str = "127.0.0.1", port: int = DEFAULT_PORT, **popen) -> subproc
     return subprocess.Popen(server_command(host, port), env=server_env(), **popen)
 
 
+def free_port(host: str, port: int) -> int:
+    """``port`` if it can be listened on at ``host`` (0: a free one, chosen now so it can be
+    printed); otherwise a UserError that says what to do."""
+    from ..errors import UserError
+
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does
+            probe.bind((host, port))
+            return probe.getsockname()[1]
+    except OSError as err:
+        hint = "choose another with --port" if err.errno == errno.EADDRINUSE else "check --host and --port"
+        raise UserError(f"cannot serve on {host}:{port}: {err.strerror or err}; {hint}") from None
+
+
 def add_arguments(parser) -> None:
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port to serve on (default {DEFAULT_PORT})")
     parser.add_argument("--host", default="127.0.0.1",
@@ -100,12 +117,13 @@ def main(args) -> int:
 
     if args.port < 0 or args.port > 65535:
         raise UserError(f"--port {args.port}: must be a port number from 0 to 65535")
+    port = free_port(args.host, args.port)
     missing = missing_assets()
     if missing:
         raise UserError("the app's front-end files are not installed, so the page would need the internet: "
                         f"missing {', '.join(missing)}. Install them with: python3 -m pip install 'nlcsim[app]'")
-    print(f"nlcsim app: serving on http://{args.host}:{args.port}  (Ctrl+C to stop)", flush=True)
-    proc = subprocess.Popen(server_command(args.host, args.port, args.open), env=server_env())
+    print(f"nlcsim app: serving on http://{args.host}:{port}  (Ctrl+C to stop)", flush=True)
+    proc = subprocess.Popen(server_command(args.host, port, args.open), env=server_env())
     # Stopping this command (Ctrl+C, or a TERM from a process manager) stops the server with it.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:

@@ -54,7 +54,8 @@ class SliderSpec:
 _PARAM = {p.name: p for p in PARAMS}
 
 # The seven features (seed 000) and funding.  Ranges are the scenario's own,
-# except funding, which is kept to what a programme could plausibly pay and last.
+# except funding, which is kept to what a programme could plausibly pay and last
+# (and a level above 1.5 buys nothing more: docs/ODD.md 7.1).
 SLIDERS: tuple[SliderSpec, ...] = (
     SliderSpec("trust.initial", "Trust", 0.0, 1.0, 0.05, "trust"),
     SliderSpec("collaboration.depth", "Collaboration depth", 0.0, 1.0, 0.05, "depth"),
@@ -63,7 +64,7 @@ SLIDERS: tuple[SliderSpec, ...] = (
     SliderSpec("purpose.clarity", "Clear, shared focus", 0.0, 1.0, 0.05, "focus"),
     SliderSpec("accountability.internal", "Internal accountability", 0.0, 1.0, 0.05, "accountability"),
     SliderSpec("capacity.support", "Support and coaching", 0.0, 1.0, 0.05, "support"),
-    SliderSpec("funding.level", "Funding level", 0.0, 3.0, 0.25, "funding"),
+    SliderSpec("funding.level", "Funding level", 0.0, 1.5, 0.25, "funding"),
     SliderSpec("funding.years", "Funded years", 0.0, 10.0, 0.5, "funded years"),
 )
 SLIDER = {s.key: s for s in SLIDERS}
@@ -166,6 +167,9 @@ class Settings:
 _RUN_IDS = itertools.count()
 
 
+EVENT_STREAM = 0xE7E  # spawn key of the generator that picks schools for the trainer's events
+
+
 class TrainerModel(NLCModel):
     """An NLCModel for the trainer app: steps a twin along, and is safe to act on while it plays.
 
@@ -183,6 +187,9 @@ class TrainerModel(NLCModel):
         super().__init__(self.settings.scenario(), seed=self.settings.seed)
         self.lock = threading.RLock()
         self.twin = NLCModel(self.settings.twin_scenario(), seed=self.settings.seed)
+        # Schools for the trainer's events are drawn apart from both runs' streams, so that an
+        # event leaves the two runs differing in the compared feature only.
+        self.event_rng = np.random.default_rng(np.random.SeedSequence(self.settings.seed, spawn_key=(EVENT_STREAM,)))
         self.run_id = next(_RUN_IDS)  # views redraw when the run or its number of changes differs
         self.changes = 0  # steps and events so far
 
@@ -203,11 +210,11 @@ class TrainerModel(NLCModel):
 
     # -- events a trainer triggers: both runs, same school -------------------
     def _school_or_random(self, school: int | None) -> int | None:
-        """The school given, or one drawn at random (with the model's generator) from those in the network."""
+        """The school given, or one drawn at random (with the events' own generator) from those in the network."""
         if school is not None:
             return school
         live = np.flatnonzero(self.state.school_alive)
-        return int(self.rng.choice(live)) if live.size else None
+        return int(self.event_rng.choice(live)) if live.size else None
 
     def _both(self, action: str, school: int | None = None, **kw) -> None:
         """Apply one NLCModel action to this run and, where the school exists there too, the twin."""
