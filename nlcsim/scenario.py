@@ -117,7 +117,7 @@ PARAMS: tuple[Param, ...] = (
     _p("capacity", "support", 0.5, float, "0-1", 0, 1, "coaching, facilitation and professional development that deepen learning and help enactment", "seed 000 (capacity building and support)"),
     _p("capacity", "base_time", 0.3, float, "share of a week's collaboration slot", 0, 1, "time a teacher has for collaboration without release funding", ""),
     # funding
-    _p("funding", "level", 1.0, float, "x programme level", 0, 10, "funding while the programme runs (1 = up to 50,000 pounds a year per network, matched)", "NCSL/DfES press release June 2002"),
+    _p("funding", "level", 1.0, float, "x programme level", 0, 10, "funding while the programme runs (1 = up to 50,000 pounds a year per network, matched); time bought stops rising at 1.5", "NCSL/DfES press release June 2002"),
     _p("funding", "years", 4.0, float, "years", 0, 40, "years of programme funding before it ends", "seed 004 (a four-year programme)"),
     _p("funding", "after_level", 0.0, float, "x programme level", 0, 10, "funding after the programme funding ends", "seed 003 (funding as a perennial problem)"),
     _p("funding", "release_time", 0.5, float, "share of a week's collaboration slot", 0, 1, "release time bought for every teacher at funding level 1", ""),
