@@ -217,6 +217,11 @@ def test_animate_writes_a_gif_and_an_mp4(tmp_path, capsys):
     assert mp4.stat().st_size > 1000
     assert main(["animate", "baseline", "--out", str(tmp_path / "run.avi")]) == 2
     assert "must end in .gif or .mp4" in capsys.readouterr().err
+    assert main(["animate", "baseline", "--out", str(mp4), "--dpi", "5000"]) == 2
+    assert "--dpi 5000: at most 240" in capsys.readouterr().err
+    (tmp_path / "a_file").write_text("")
+    assert main(["animate", "baseline", "--out", str(tmp_path / "a_file" / "run.gif")]) == 2  # refused before the run
+    assert "a file is in the way" in capsys.readouterr().err
 
 
 # -- serving offline ---------------------------------------------------------------

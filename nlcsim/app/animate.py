@@ -26,6 +26,7 @@ from .draw import slide_figure
 from .trainer import build_scenario
 
 FORMATS = (".gif", ".mp4")
+MAX_DPI = 240  # 3840 x 2160 frames: a 4K screen
 
 
 def frames(scenario: Scenario, seed: int = 1, weeks: int | None = None, every: int = 3,
@@ -83,6 +84,21 @@ def add_arguments(parser) -> None:
     parser.add_argument("--dpi", type=int, default=64, help="resolution: 64 gives 1024 x 576 frames (default)")
 
 
+def _check_writable(out: Path) -> None:
+    """The output file can be written (its folder is made); else a UserError."""
+    from ..errors import UserError, make_folder
+
+    make_folder(out.parent, "--out")
+    existed = out.exists()
+    try:
+        with open(out, "ab"):
+            pass
+    except OSError as err:
+        raise UserError(f"--out {out}: cannot write this file ({err.strerror or err})") from None
+    if not existed:
+        out.unlink()
+
+
 def main(args) -> int:
     from ..errors import UserError
     from ..scenario import parse_sets
@@ -93,8 +109,11 @@ def main(args) -> int:
         value = getattr(args, name)
         if value is not None and value < 1:
             raise UserError(f"--{name} {value}: must be at least 1")
+    if args.dpi > MAX_DPI:
+        raise UserError(f"--dpi {args.dpi}: at most {MAX_DPI} ({16 * MAX_DPI} x {9 * MAX_DPI} frames)")
     if args.fps <= 0:
         raise UserError(f"--fps {args.fps}: must be above 0")
+    _check_writable(Path(args.out))  # before the run, not after it
     out = animate(args.scenario, args.out, seed=args.seed, weeks=args.weeks, overrides=parse_sets(args.set),
                   every=args.every, fps=args.fps, dpi=args.dpi)
     print(f"nlcsim animate: wrote {out}")
