@@ -20,6 +20,7 @@ import pandas as pd
 from scipy import stats
 
 from . import __version__
+from .measures import OUTCOMES
 from .run import RunResult, replicate_seeds, run
 from .scenario import Scenario
 
@@ -59,6 +60,23 @@ def mean_ci(values, level: float = 0.95) -> tuple[float, float, float, float]:
     return m, m - half, m + half, sd
 
 
+def outcome_ci(name: str, values, level: float = 0.95) -> tuple[float, float, float, float]:
+    """Mean, CI low, CI high and sd of one outcome over replicates.
+
+    A 0/1 outcome (``network_dormant``) is a proportion: its CI is Wilson's
+    score interval, which stays within 0-1 (SciPy's ``binomtest``); any other
+    outcome gets the Student t interval of :func:`mean_ci`.
+    """
+    m, lo, hi, sd = mean_ci(values, level)
+    if OUTCOMES.get(name, ("",))[0] == "0/1" and np.isfinite(m):
+        x = np.asarray(values, dtype=float)
+        x = x[np.isfinite(x)]
+        if x.size > 1:
+            ci = stats.binomtest(int(round(x.sum())), x.size).proportion_ci(level, method="wilson")
+            lo, hi = float(ci.low), float(ci.high)
+    return m, lo, hi, sd
+
+
 def outcomes_table(runs: list[RunResult]) -> pd.DataFrame:
     rows = []
     for r, res in enumerate(runs):
@@ -73,7 +91,7 @@ def summarise(runs: list[RunResult], level: float = 0.95) -> pd.DataFrame:
     names = list(runs[0].outcomes)
     rows = {}
     for name in names:
-        m, lo, hi, sd = mean_ci(out[name], level)
+        m, lo, hi, sd = outcome_ci(name, out[name], level)
         rows[name] = {"mean": m, "ci_low": lo, "ci_high": hi, "sd": sd, "n": int(out[name].notna().sum())}
     return pd.DataFrame.from_dict(rows, orient="index")
 

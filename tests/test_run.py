@@ -118,3 +118,12 @@ def test_a_partly_observed_week_keeps_the_flow_columns_and_blanks_the_rest(small
                 assert a[col][week] == b[col][week]
             else:
                 assert np.isnan(a[col][week])
+
+
+def test_a_zero_one_outcome_gets_a_proportion_interval_inside_zero_and_one():
+    from nlcsim.replicates import outcome_ci
+
+    m, lo, hi, _ = outcome_ci("network_dormant", [0, 0, 1, 0, 0, 0, 0, 0, 0, 0])
+    assert m == 0.1 and 0.0 <= lo < 0.1 < hi <= 1.0
+    assert round(lo, 4) == 0.0179 and round(hi, 4) == 0.4042  # Wilson score interval, 95%
+    assert outcome_ci("practice_change", [0.1, 0.2, 0.3])[1] < 0.2  # others: Student t, as before

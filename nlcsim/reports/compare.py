@@ -44,7 +44,7 @@ from .. import __version__
 from ..errors import UserError, make_folder
 from ..scenario import parse_sets
 from ..measures import OUTCOMES
-from ..replicates import mean_ci, outcomes_table, run_job, timeseries_table
+from ..replicates import mean_ci, outcome_ci, outcomes_table, run_job, timeseries_table
 from ..run import RunResult, replicate_seeds
 from ..scenario import PARAMS, Scenario
 
@@ -243,7 +243,7 @@ class Comparison:
 
     def _effect(self, option: str, outcome: str) -> dict[str, Any]:
         values = self._outcomes(option)[outcome].to_numpy(float)
-        m, lo, hi, sd = mean_ci(values)
+        m, lo, hi, sd = outcome_ci(outcome, values)
         row = {"option": option, "outcome": outcome, "unit": unit(outcome), "direction": direction(outcome),
                "mean": m, "ci_low": lo, "ci_high": hi, "sd": sd, "n": int(np.isfinite(values).sum()),
                "diff": np.nan, "diff_low": np.nan, "diff_high": np.nan, "p_better": np.nan,
