@@ -232,6 +232,18 @@ def override_text(value: Any) -> str:
     return tomli_w.dumps({"v": value})[len("v = "):].strip()
 
 
+def flat_overrides(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Overrides as ``{"section.key": value}``; nested tables, which TOML makes of unquoted
+    dotted keys (``{ trust.initial = 0.8 }``), are joined into dotted names."""
+    out: dict[str, Any] = {}
+    for name, v in (overrides or {}).items():
+        if isinstance(v, Mapping):
+            out.update({f"{name}.{k}": x for k, x in flat_overrides(v).items()})
+        else:
+            out[name] = v
+    return out
+
+
 def parse_sets(items: Iterable[str] | None) -> dict:
     """``["trust.initial=0.8", ...]`` (command-line ``--set``) -> overrides mapping."""
     out = {}
@@ -356,7 +368,7 @@ class Scenario:
                     problems.append(err)
                 else:
                     values[name] = float(v) if param.kind is float else v
-        for name, v in (overrides or {}).items():
+        for name, v in flat_overrides(overrides).items():
             if name.startswith("mechanisms."):
                 m = name.split(".", 1)[1]
                 if m not in mechanisms:

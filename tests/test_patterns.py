@@ -169,6 +169,14 @@ def test_values_of_the_wrong_type_are_problems_not_crashes(tmp_path):
         load_pattern(terms)
 
 
+def test_overrides_may_be_written_with_unquoted_dotted_keys(tmp_path):
+    path = tmp_path / "dotted.toml"
+    path.write_text(pattern_text(scenario_arm="overrides = { trust.initial = 0.8, mechanisms.pupils = false }"))
+    high = next(a for a in load_pattern(path).arms if a.name == "high trust")
+    assert high.overrides == {"trust.initial": 0.8, "mechanisms.pupils": False}
+    assert high.scenario["trust.initial"] == 0.8 and high.scenario["mechanisms.pupils"] is False
+
+
 def test_an_arms_scenario_path_is_read_from_the_pattern_files_folder(tmp_path, monkeypatch):
     folder = tmp_path / "patterns"
     folder.mkdir()

@@ -48,7 +48,7 @@ from .. import __version__
 from ..measures import COLUMNS, OUTCOMES
 from ..replicates import mean_ci
 from ..run import replicate_seeds, run, seed_record
-from ..scenario import Scenario, ScenarioError, preset_names, resolve_path
+from ..scenario import Scenario, ScenarioError, flat_overrides, preset_names, resolve_path
 
 PATTERN_DIR = (Path(__file__).parent.parent / "data" / "patterns").resolve()  # a link to experiments/patterns/
 EXPECTATIONS = ("above", "below", "near", "inverted_u")
@@ -184,7 +184,7 @@ def _table(body: Mapping, key: str, where: str, problems: list[str]) -> dict[str
         problems.append(f"{where}.{key} = {value!r}: must be a table of scenario keys, "
                         'e.g. { "trust.initial" = 0.8 }')
         return {}
-    return dict(value)
+    return flat_overrides(value)  # { trust.initial = 0.8 } unquoted is a nested table in TOML
 
 
 def _tables(data: Mapping, key: str, problems: list[str]) -> list[Mapping] | None:

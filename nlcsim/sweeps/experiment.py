@@ -54,7 +54,7 @@ from typing import Any, Mapping
 
 from ..errors import UserError, problems_message
 from ..scenario import _BY_NAME as _PARAM
-from ..scenario import MECHANISMS, Scenario, ScenarioError, _check_value, _suggest
+from ..scenario import MECHANISMS, Scenario, ScenarioError, _check_value, _suggest, flat_overrides
 
 DESIGNS = ("grid", "lhs", "sobol", "morris", "list")
 DISTRIBUTIONS = ("uniform", "loguniform", "triangular", "normal")
@@ -248,18 +248,6 @@ def _is_whole(v) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{"trust": {"initial": 0.8}}`` and ``{"trust.initial": 0.8}`` both -> ``{"trust.initial": 0.8}``."""
-    out = {}
-    for k, v in table.items():
-        name = f"{prefix}{k}"
-        if isinstance(v, Mapping):
-            out.update(flatten(v, name + "."))
-        else:
-            out[name] = v
-    return out
-
-
 def _section(data: Mapping, name: str, allowed: Mapping[str, str], problems: list[str]) -> Mapping:
     """The table ``[name]`` (empty if absent), with its keys checked against ``allowed``."""
     body = data.get(name, {})
@@ -303,7 +291,7 @@ def _read(data: Mapping, where: str, folder: Path, problems: list[str], custom: 
     if not isinstance(fixed_raw, Mapping):
         problems.append("[fixed] must be a table of scenario keys and values")
         fixed_raw = {}
-    fixed = flatten(fixed_raw)
+    fixed = flat_overrides(fixed_raw)
     if not custom:
         if not isinstance(base, str):
             problems.append(f"experiment.base = {base!r}: must be a preset name or a scenario file path")
@@ -558,7 +546,7 @@ def _read_points(raw, factors: list[Factor], problems: list[str], custom: bool) 
         if not isinstance(body, Mapping):
             problems.append(f"points[{i}] must be a table of scenario keys and values")
             continue
-        point = flatten(body)
+        point = flat_overrides(body)
         for k, v in point.items():
             if _check_key(k, f"points[{i}]", problems, custom):
                 _check_param_value(k, v, f"points[{i}].{k}", problems, custom)
