@@ -11,7 +11,6 @@ generated into docs/ODD.md ("Observation") and tested to stay in sync.
 from __future__ import annotations
 
 import numpy as np
-from scipy import sparse
 
 from .state import ACTIVE, DEEP, IMPORTED
 
@@ -174,12 +173,16 @@ def knowledge_reach(model) -> tuple[float, float, float, float]:
     home = (st.item_school >= 0) & (st.school_network[origin] == np.arange(n_net)[:, None]) & (at[origin] >= 0)
     home_at, cols = np.maximum(at[origin], 0), np.arange(S)
 
-    # Schools holding each item, per network, at any depth and deeply: a network x school
-    # membership matrix times the held flags (integer counts, exact).
-    member = sparse.csr_matrix((np.ones(schools.size, np.int32), (net_of, np.arange(schools.size))),
-                               shape=(n_net, schools.size))
-    any_holders = member @ any_held.view(np.int8)
-    deep_holders = member @ deep_held.view(np.int8)
+    # Schools holding each item, per network, at any depth and deeply: the schools' rows summed
+    # network by network, both flags in one integer (any in the low 32 bits, deep above).
+    order = np.argsort(net_of, kind="stable")
+    counts = np.bincount(net_of, minlength=n_net)
+    present = counts.nonzero()[0]
+    code = any_held[order].astype(np.int64)
+    code += deep_held[order].astype(np.int64) << 32
+    both = np.zeros((n_net, S), np.int64)
+    both[present] = np.add.reduceat(code, (counts.cumsum() - counts)[present], axis=0)
+    any_holders, deep_holders = both & 0xFFFFFFFF, both >> 32
     in_use = (st.item_field >= 0) & (deep_holders > 0)
     n_use = np.count_nonzero(in_use)
     if not n_use:
