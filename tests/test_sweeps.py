@@ -227,6 +227,50 @@ def test_a_pool_broken_between_wait_and_submit_takes_the_batch_to_a_new_pool():
         executor.close()
 
 
+def linear_a(params, seed):
+    return {"y": params["a"]}
+
+
+def test_only_the_run_that_kills_its_worker_is_recorded_as_failed(tmp_path, monkeypatch):
+    """A dead worker takes every batch in flight with it; the runs beside the guilty one must not pay."""
+    from nlcsim.sweeps import runner
+    from nlcsim.sweeps.executors import WorkerLost
+    from nlcsim.sweeps.models import run_batch
+
+    class Pool:  # four batches in flight; run 20 kills the pool whenever it is among them
+        label, slots = "pool that run 20 kills", 4
+
+        def __init__(self, model, seed):
+            self.model, self.seed, self.batches = model, seed, []
+
+        @property
+        def inflight(self):
+            return len(self.batches)
+
+        def submit(self, batch):
+            self.batches.append(batch)
+
+        def wait(self, timeout):
+            if any(spec[0] == 20 for b in self.batches for spec in b):
+                lost, self.batches = self.batches, []
+                return [(b, WorkerLost("killed")) for b in lost]
+            batch = self.batches.pop(0)
+            return [(batch, run_batch(self.model, self.seed, batch))]
+
+        def close(self):
+            self.batches = []
+
+    monkeypatch.setattr(runner, "_make_executor", lambda model, seed, *args: Pool(model, seed))
+    exp = {"experiment": {"name": "k", "design": "grid", "replicates": 4, "seed": 3},
+           "factors": [{"key": "a", "levels": [float(i) for i in range(10)]}]}
+    summary = sweep(exp, tmp_path / "k", model=linear_a, workers=2, progress=False)
+    table = load_results(tmp_path / "k")
+    assert sorted(table["run_id"]) == list(range(40))
+    failed = table[table["status"] != "ok"]
+    assert list(failed["run_id"]) == [20] and summary.failed_total == 1
+    assert "alone died 3 times" in failed["error"].iloc[0]
+
+
 def ishigami(params, seed):
     """Ishigami and Homma (1990), A = 7, B = 0.1; its Sobol indices are known exactly."""
     x1, x2, x3 = params["x1"], params["x2"], params["x3"]

@@ -32,7 +32,7 @@ from .experiment import Experiment, ExperimentError, load_experiment
 from .models import FunctionModel, ScenarioModel, point_replicate, run_id_of, run_seed
 from .store import FORMAT, ResultsStore
 
-MAX_ATTEMPTS = 3          # a run whose worker dies this many times is recorded as failed
+MAX_ATTEMPTS = 3          # a run whose worker dies this many times, the run alone in flight, is recorded as failed
 MAX_BATCH = 64            # runs per task at most (bounds the work lost with a worker)
 RUN_SEED_RULE = "numpy.random.SeedSequence(experiment_seed, spawn_key=(point, replicate))"
 
@@ -378,11 +378,19 @@ def _run(exp, design, done, total, store, session, executor, model, chunk_runs, 
         by_time = int(target / max(seconds_per_run, 1e-6))
         return max(1, min(MAX_BATCH, by_time, remaining // max(executor.slots, 1) or 1))
 
+    # A dead worker takes every batch in flight with it, so a loss says nothing of who caused it.
+    # The runs of lost batches are run again one at a time, each alone in flight: a death then
+    # belongs to that run, and only such deaths count as its attempts.
+    alone = None  # the run id in flight alone, if any
+
     try:
         while True:
-            while executor.inflight < executor.slots:
+            while executor.inflight < executor.slots and alone is None:
                 if retry:
+                    if executor.inflight:
+                        break  # once the runs in flight are back
                     batch = [retry.popleft()]
+                    alone = batch[0][0]
                 else:
                     batch = [spec for _, spec in zip(range(batch_size()), pending)]
                 if not batch:
@@ -392,19 +400,22 @@ def _run(exp, design, done, total, store, session, executor, model, chunk_runs, 
             if executor.inflight == 0:
                 break
             for batch, result in executor.wait(timeout=0.5):
+                was_alone = len(batch) == 1 and batch[0][0] == alone
+                if was_alone:
+                    alone = None
                 if isinstance(result, WorkerLost):
                     tally.lost += 1
                     for spec in batch:
-                        attempts[spec[0]] += 1
+                        attempts[spec[0]] += was_alone
                         if attempts[spec[0]] >= MAX_ATTEMPTS:
                             writer.add({"run_id": spec[0], "point": spec[1], "replicate": spec[2],
                                         "status": "failed", "seconds": float("nan"), "outcomes": {},
                                         "timeseries": None,
-                                        "error": f"WorkerLost: the worker running this run died {MAX_ATTEMPTS} "
+                                        "error": f"WorkerLost: the worker running this run alone died {MAX_ATTEMPTS} "
                                                  f"times (killed, out of memory or crashed): {result}"})
                             failed += 1
                             bar.update(1)
-                        else:  # alone this time, so that a run that kills workers is found out
+                        else:
                             retry.append(spec)
                             remaining += 1
                     continue
