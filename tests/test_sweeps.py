@@ -567,3 +567,23 @@ def test_an_experiment_whose_only_factor_is_invalid_is_not_said_to_have_no_facto
         load_experiment(path)
     assert err.value.problems == [p for p in err.value.problems if "trust.intial" in p]
     assert len(err.value.problems) == 1 and "no factors" not in str(err.value)
+
+
+def test_a_grid_cell_whose_runs_all_failed_is_listed_with_its_failures(tmp_path):
+    exp = {"experiment": {"name": "c", "design": "grid", "replicates": 3, "seed": 1},
+           "factors": [{"key": "a", "levels": [0.1, 0.5, 0.9]}, {"key": "b", "levels": [0.1, 0.5, 0.9]}],
+           "analysis": {"outcomes": ["y"]}}
+    sweep(exp, tmp_path / "c", workers=1, progress=False, model=fails_in_a_corner)
+    grid = analyze(tmp_path / "c", plots=False).grid
+    assert len(grid) == 9
+    corner = grid[(grid["a"] == 0.9) & (grid["b"] == 0.9)].iloc[0]
+    assert corner["n"] == 0 and corner["failed"] == 3 and np.isnan(corner["mean"])
+    assert (grid.drop(corner.name)["n"] == 3).all()
+
+
+def test_a_malformed_scheduler_address_is_a_user_error(tmp_path):
+    from nlcsim.errors import UserError
+
+    for address in ("notanaddress", "http://127.0.0.1:8799", "127.0.0.1:87x"):
+        with pytest.raises(UserError, match="not a scheduler address"):
+            sweep(tiny_grid(), tmp_path / "s", scheduler=address, progress=False)

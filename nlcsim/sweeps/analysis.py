@@ -168,18 +168,23 @@ def morris_indices(problem: dict, x: np.ndarray, values: np.ndarray, levels: int
 
 
 def grid_cells(table: pd.DataFrame, keys: list[str], outcome: str) -> pd.DataFrame:
-    """Mean, 95% t-interval half-width and count of an outcome in each cell of ``keys``."""
+    """Mean, 95% t-interval half-width and count of an outcome in each cell of ``keys``.
+
+    Every cell of the design is listed, also one whose runs all failed (n = 0, no mean).
+    """
     usable = table[(table["status"] == "ok")].copy()
     usable[outcome] = pd.to_numeric(usable[outcome], errors="coerce")
     usable = usable[np.isfinite(usable[outcome])]
     g = usable.groupby(keys)[outcome]
-    cells = pd.DataFrame({"mean": g.mean(), "sd": g.std(ddof=1), "n": g.count()}).reset_index()
+    found = pd.DataFrame({"mean": g.mean(), "sd": g.std(ddof=1), "n": g.count()}).reset_index()
+    cells = table[keys].drop_duplicates().sort_values(keys).merge(found, on=keys, how="left")
+    cells["n"] = cells["n"].fillna(0).astype(int)
     t = stats.t.ppf(0.975, np.maximum(cells["n"] - 1, 1))
-    cells["half_width"] = np.where(cells["n"] > 1, t * cells["sd"] / np.sqrt(cells["n"]), np.nan)
+    cells["half_width"] = np.where(cells["n"] > 1, t * cells["sd"] / np.sqrt(np.maximum(cells["n"], 1)), np.nan)
     failed = table[table["status"] != "ok"].groupby(keys).size().rename("failed").reset_index()
     cells = cells.merge(failed, on=keys, how="left") if len(failed) else cells.assign(failed=0)
     cells["failed"] = cells["failed"].fillna(0).astype(int)
-    return cells
+    return cells.reset_index(drop=True)
 
 
 def discover(table: pd.DataFrame, keys: list[str], target: str, min_density: float = 0.8,

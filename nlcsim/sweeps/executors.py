@@ -171,6 +171,9 @@ class DaskExecutor:
             self.client = client if client is not None else Client(scheduler, timeout="30s")
         except (OSError, TimeoutError) as err:
             raise UserError(f"cannot reach the Dask scheduler at {scheduler}: {err}") from None
+        except ValueError as err:  # distributed's reading of the address
+            raise UserError(f"--scheduler {scheduler}: not a scheduler address ({err}); "
+                            "give HOST:PORT or tcp://HOST:PORT") from None
         workers = max(1, sum(self.client.nthreads().values()))
         self.slots = 2 * workers
         self.label = f"dask({self.client.scheduler.address}, {workers} threads)"
