@@ -587,3 +587,15 @@ def test_a_malformed_scheduler_address_is_a_user_error(tmp_path):
     for address in ("notanaddress", "http://127.0.0.1:8799", "127.0.0.1:87x"):
         with pytest.raises(UserError, match="not a scheduler address"):
             sweep(tiny_grid(), tmp_path / "s", scheduler=address, progress=False)
+
+
+def test_a_whole_number_factor_takes_every_value_of_its_range_equally_often():
+    from nlcsim.sweeps.designs import make_design
+
+    exp = load_experiment({"experiment": {"name": "i", "design": "lhs", "samples": 2000, "seed": 2},
+                           "factors": [{"key": "population.brokers_per_school", "low": 0, "high": 3}]})
+    shares = make_design(exp)["population.brokers_per_school"].value_counts(normalize=True).sort_index()
+    assert list(shares.index) == [0, 1, 2, 3] and np.allclose(shares, 0.25, atol=0.01)
+    with pytest.raises(ExperimentError, match="only 2 whole numbers from 0 to 1"):
+        load_experiment({"experiment": {"name": "g", "design": "grid"},
+                         "factors": [{"key": "population.brokers_per_school", "low": 0, "high": 1, "steps": 5}]})

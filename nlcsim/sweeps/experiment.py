@@ -110,23 +110,32 @@ class Factor:
             return list(self.levels)
         values = [self.low + (self.high - self.low) * i / (self.steps - 1) for i in range(self.steps)]
         if self.kind == "int":
-            return list(dict.fromkeys(int(round(v)) for v in values))
+            return list(dict.fromkeys(self.apply(v) for v in values))
         return [round(v, 12) for v in values]
 
     def salib_bounds(self) -> tuple[list[float], str]:
-        """SALib's bounds and distribution name for this factor (see SALib.util.scale_samples)."""
+        """SALib's bounds and distribution name for this factor (see SALib.util.scale_samples).
+
+        A whole-number factor is sampled over [low - 0.5, high + 0.5] and rounded, so that
+        under a uniform distribution every whole number from low to high is equally likely
+        (a log-uniform one keeps its range, which must stay above 0).
+        """
+        pad = 0.5 if self.kind == "int" and self.distribution != "loguniform" else 0.0
+        low, high = self.low - pad, self.high + pad
         if self.distribution == "uniform":
-            return [self.low, self.high], "unif"
+            return [low, high], "unif"
         if self.distribution == "loguniform":
-            return [self.low, self.high], "logunif"
+            return [low, high], "logunif"
         if self.distribution == "triangular":
-            return [self.low, self.high, (self.peak - self.low) / (self.high - self.low)], "triang"
-        return [self.low, self.high, self.mean, self.sd], "truncnorm"
+            return [low, high, (self.peak - low) / (high - low)], "triang"
+        return [low, high, self.mean, self.sd], "truncnorm"
 
     def apply(self, value: Any) -> Any:
-        """A sampled value as the scenario wants it: whole numbers rounded, flags as bools."""
+        """A sampled value as the scenario wants it: whole numbers rounded half up into
+        [low, high], flags as bools."""
         if self.kind == "int":
-            return int(round(float(value)))
+            whole = math.floor(float(value) + 0.5)
+            return int(whole if self.low is None else min(max(whole, self.low), self.high))
         if self.kind == "bool":
             return bool(value)
         if isinstance(value, str):
@@ -512,6 +521,9 @@ def _read_factor(i: int, body, design, problems: list[str], custom: bool) -> Fac
     if design == "grid":
         if not (_is_whole(steps) and steps >= 2):
             problems.append(f"{where}.steps = {steps!r}: a grid over a range needs steps, a whole number >= 2")
+        elif kind == "int" and _is_whole(low) and _is_whole(high) and steps > high - low + 1:
+            problems.append(f"{where}.steps = {steps}: there are only {int(high - low + 1)} whole numbers "
+                            f"from {low} to {high}; give at most that many steps, or levels")
         if dist != "uniform" or any(k in body for k in ("peak", "mean", "sd")):
             problems.append(f"{where}: a grid spaces levels evenly; distribution, peak, mean and sd are for lhs and sobol")
     elif steps is not None:
