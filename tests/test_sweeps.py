@@ -599,3 +599,14 @@ def test_a_whole_number_factor_takes_every_value_of_its_range_equally_often():
     with pytest.raises(ExperimentError, match="only 2 whole numbers from 0 to 1"):
         load_experiment({"experiment": {"name": "g", "design": "grid"},
                          "factors": [{"key": "population.brokers_per_school", "low": 0, "high": 1, "steps": 5}]})
+
+
+def test_load_results_and_rerun_refuse_what_they_cannot_honour(tmp_path):
+    sweep(tiny_grid(replicates=1, every=0), tmp_path / "t", workers=1, progress=False)
+    one = load_results(tmp_path / "t", columns="practice_change")
+    assert list(one.columns) == ["run_id", "practice_change"] and len(one) == 6
+    with pytest.raises(ExperimentError, match="no 'nosuch' in the outcomes table"):
+        load_results(tmp_path / "t", columns=["practice_change", "nosuch"])
+    for bad in (3.7, "2", True, 6):
+        with pytest.raises(ExperimentError, match="must be a whole number from 0 to 5"):
+            rerun(tmp_path / "t", bad)

@@ -449,8 +449,9 @@ def rerun(results: str | Path, run_id: int):
         raise ExperimentError(str(results), ["this sweep ran a custom model function; call it yourself with "
                                              "nlcsim.sweeps.models.run_seed(seed, point, replicate)"])
     replicates = manifest["replicates"]
-    if not 0 <= int(run_id) < manifest["runs"]:
-        raise ExperimentError(str(results), [f"run_id = {run_id}: must be from 0 to {manifest['runs'] - 1}"])
+    if isinstance(run_id, bool) or not isinstance(run_id, (int, np.integer)) or not 0 <= run_id < manifest["runs"]:
+        raise ExperimentError(str(results), [f"run_id = {run_id!r}: must be a whole number from 0 to "
+                                             f"{manifest['runs'] - 1}"])
     point, replicate = point_replicate(run_id, replicates)
     design = store.read_design()
     keys = [f["key"] for f in manifest["experiment"]["factors"]]
@@ -468,9 +469,16 @@ def load_results(results: str | Path, table: str = "outcomes", columns: list[str
     """
     if table not in ("outcomes", "timeseries"):
         raise ExperimentError(str(results), [f"table = {table!r}: must be 'outcomes' or 'timeseries'"])
+    if isinstance(columns, str):  # one column named
+        columns = [columns]
     store = ResultsStore(results)
     store.read_manifest()
-    return store.read_table(table, columns)
+    df = store.read_table(table, columns)
+    missing = [c for c in columns or [] if c not in df.columns]
+    if missing and len(df):
+        raise ExperimentError(str(results), [f"columns: no {', '.join(map(repr, missing))} in the {table} table; "
+                                             f"it has {', '.join(store.read_table(table).columns)}"])
+    return df
 
 
 def load_manifest(results: str | Path) -> dict[str, Any]:
