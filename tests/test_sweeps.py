@@ -610,3 +610,14 @@ def test_load_results_and_rerun_refuse_what_they_cannot_honour(tmp_path):
     for bad in (3.7, "2", True, 6):
         with pytest.raises(ExperimentError, match="must be a whole number from 0 to 5"):
             rerun(tmp_path / "t", bad)
+
+
+def test_an_experiment_given_from_python_may_hold_numpy_values():
+    exp = load_experiment({"experiment": {"name": "g", "design": "grid", "replicates": np.int64(2)},
+                           "factors": [{"key": "population.brokers_per_school", "levels": np.arange(3)},
+                                       {"key": "trust.initial", "low": np.float32(0.25), "high": 0.75,
+                                        "steps": np.int64(3)}]})
+    assert exp.replicates == 2 and exp.factors[0].levels == (0, 1, 2) and exp.factors[1].grid_levels() == [0.25, 0.5, 0.75]
+    with pytest.raises(ExperimentError, match="not plain data"):
+        load_experiment({"experiment": {"name": "g", "design": "grid"},
+                         "factors": [{"key": "trust.initial", "levels": [object()]}]})

@@ -52,6 +52,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
 
+import numpy as np
+
 from ..errors import UserError, problems_message
 from ..scenario import _BY_NAME as _PARAM
 from ..scenario import MECHANISMS, Scenario, ScenarioError, _check_value, _suggest, flat_overrides
@@ -218,7 +220,11 @@ def load_experiment(source: str | Path | Mapping[str, Any], custom_model: bool =
     if isinstance(source, Mapping):
         import tomli_w
 
-        data, where, text, folder = dict(source), "<experiment>", tomli_w.dumps(_plain(source)), Path.cwd()
+        data, where, folder = _plain(source), "<experiment>", Path.cwd()
+        try:
+            text = tomli_w.dumps(data)
+        except TypeError as err:  # a value TOML cannot hold (an object, a date in a list of numbers ...)
+            raise ExperimentError(where, [f"not plain data: {err}"]) from None
     else:
         path = Path(source)
         where = str(path)
@@ -242,10 +248,13 @@ def load_experiment(source: str | Path | Mapping[str, Any], custom_model: bool =
 
 
 def _plain(obj):
+    """Python data as TOML holds it: tables, lists and plain numbers (NumPy's included)."""
     if isinstance(obj, Mapping):
         return {str(k): _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
+    if isinstance(obj, (list, tuple, np.ndarray)):
         return [_plain(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return obj.item()
     return obj
 
 
