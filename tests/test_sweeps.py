@@ -621,3 +621,10 @@ def test_an_experiment_given_from_python_may_hold_numpy_values():
     with pytest.raises(ExperimentError, match="not plain data"):
         load_experiment({"experiment": {"name": "g", "design": "grid"},
                          "factors": [{"key": "trust.initial", "levels": [object()]}]})
+
+
+def test_design_settings_of_another_design_are_refused():
+    for key, value in (("levels", 3), ("second_order", False)):
+        with pytest.raises(ExperimentError, match=f"experiment.{key}: only a"):
+            load_experiment({"experiment": {"name": "g", "design": "grid", key: value},
+                             "factors": [{"key": "trust.initial", "levels": [0.2, 0.8]}]})

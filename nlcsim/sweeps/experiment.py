@@ -301,6 +301,9 @@ def _read(data: Mapping, where: str, folder: Path, problems: list[str], custom: 
         problems.append(f"experiment.second_order = {second_order!r}: must be true or false")
     levels = head.get("levels", 4)
     _check_design_size(design, samples, levels, problems)
+    for key, takes in (("second_order", "sobol"), ("levels", "morris")):
+        if key in head and design in DESIGNS and design != takes:
+            problems.append(f"experiment.{key}: only a {takes} design takes it (this design is {design!r})")
 
     # the base scenario and the fixed overrides
     base_scenario = None
