@@ -628,3 +628,12 @@ def test_design_settings_of_another_design_are_refused():
         with pytest.raises(ExperimentError, match=f"experiment.{key}: only a"):
             load_experiment({"experiment": {"name": "g", "design": "grid", key: value},
                              "factors": [{"key": "trust.initial", "levels": [0.2, 0.8]}]})
+
+
+def test_a_folder_that_is_not_a_results_folder_is_refused_and_left_as_it_was(tmp_path):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("my notes")
+    with pytest.raises(ExperimentError, match="not a sweep results folder"):
+        sweep(tiny_grid(replicates=1, every=0), folder, workers=1, progress=False)
+    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]

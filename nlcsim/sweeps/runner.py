@@ -230,6 +230,16 @@ class _ChunkWriter:
         self.tally.failed += sum(r["status"] != "ok" for r in recs)
 
 
+def _refuse_foreign_folder(store: ResultsStore) -> None:
+    """A folder with no manifest may hold only what a runner killed while creating it left
+    behind (no runs); anything else is not ours to write into."""
+    own = {".lock", "experiment.toml", "base_scenario.toml", "design.parquet", "outcomes", "timeseries"}
+    if store.root.exists() and any(p.name not in own and not p.name.endswith(".tmp") for p in store.root.iterdir()) \
+            or any(store.root.glob("*/part-*.parquet")):
+        raise ExperimentError(str(store.root), ["the folder exists and is not a sweep results folder; "
+                                                "choose an empty or new --out"])
+
+
 def _prepare(exp: Experiment, store: ResultsStore, resume: bool, model_label: str, custom: bool) -> pd.DataFrame:
     """Create the results folder, or check that the one on disk holds this very experiment."""
     identity = _json_ready(exp.identity())
@@ -246,12 +256,7 @@ def _prepare(exp: Experiment, store: ResultsStore, resume: bool, model_label: st
         return store.read_design()
     if resume:
         raise ExperimentError(str(store.root), ["--resume: there is no sweep here to resume (no manifest.json)"])
-    # what a runner killed while creating the folder leaves behind (no manifest yet, so no runs)
-    own = {".lock", "experiment.toml", "base_scenario.toml", "design.parquet", "outcomes", "timeseries"}
-    if store.root.exists() and any(p.name not in own and not p.name.endswith(".tmp") for p in store.root.iterdir()) \
-            or any(store.root.glob("*/part-*.parquet")):
-        raise ExperimentError(str(store.root), ["the folder exists and is not a sweep results folder; "
-                                                "choose an empty or new --out"])
+    _refuse_foreign_folder(store)
     design = make_design(exp)
     if not custom:
         _check_points(exp, design)
@@ -292,6 +297,8 @@ def sweep(experiment: str | Path | Mapping | Experiment, out: str | Path | None 
     store = ResultsStore(out if out is not None else Path("results") / exp.name)
     if resume and not store.exists():  # before the lock, which makes the folder
         raise ExperimentError(str(store.root), ["--resume: there is no sweep here to resume (no manifest.json)"])
+    if not store.exists():  # and before it leaves a .lock in a folder that is not ours
+        _refuse_foreign_folder(store)
     runner_model = _make_model(exp, model)
     with store.lock():
         design = _prepare(exp, store, resume, runner_model.label, model is not None)
