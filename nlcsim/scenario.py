@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import math
 import re
 import tomllib
 from dataclasses import dataclass
@@ -253,6 +254,21 @@ def parse_sets(items: Iterable[str] | None) -> dict:
         key, value = item.split("=", 1)
         out[key.strip()] = parse_override_value(value.strip())
     return out
+
+
+def is_number(value: Any) -> bool:
+    """A finite int or float, not a bool."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def resolve_near(ref: str, folder: Path) -> str:
+    """A scenario named in a file that lives in ``folder`` (an experiment, a pattern): a
+    relative path (``.toml``, or with a folder in it) is read from ``folder`` when the file
+    is there; anything else as :func:`resolve_path` reads it."""
+    p = Path(ref)
+    if (p.suffix == ".toml" or len(p.parts) > 1) and not p.is_absolute() and (folder / p).is_file():
+        return str(folder / p)
+    return ref
 
 
 def resolve_path(name_or_path: str | Path) -> Path:

@@ -45,10 +45,12 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
+from ..errors import UserError
 from ..measures import COLUMNS, OUTCOMES
+from ..model import check_seed
 from ..replicates import mean_ci
 from ..run import replicate_seeds, run, seed_record
-from ..scenario import Scenario, ScenarioError, flat_overrides, preset_names, resolve_path
+from ..scenario import Scenario, ScenarioError, flat_overrides, is_number, preset_names, resolve_near, resolve_path
 
 PATTERN_DIR = (Path(__file__).parent.parent / "data" / "patterns").resolve()  # a link to experiments/patterns/
 EXPECTATIONS = ("above", "below", "near", "inverted_u")
@@ -154,16 +156,12 @@ def _need(body: Mapping, key: str, kind, where: str, problems: list[str], defaul
     return value
 
 
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def _number(body: Mapping, key: str, where: str, problems: list[str], default: float | None = None) -> float | None:
     """An optional finite number; ``default`` if absent or (with a problem) not a number."""
     value = body.get(key)
     if value is None:
         return default
-    if not _is_number(value):
+    if not is_number(value):
         problems.append(f"{where}.{key} = {value!r}: must be a number")
         return default
     return float(value)
@@ -211,11 +209,7 @@ def _scenario(ref: str, folder: Path, overrides: Mapping[str, Any], where: str, 
     """A preset by name, or a scenario file: a relative path is read from the pattern
     file's folder when the file is there, else from the current folder.  ``key`` names
     the setting that gave ``ref`` (``arm[0] (low trust): scenario``, ``pattern.scenario``)."""
-    p = Path(ref)
-    target: str | Path = ref
-    if not p.is_absolute() and (folder / p).is_file():
-        if p.suffix == ".toml" or len(p.parts) > 1 or ref not in preset_names():
-            target = folder / p
+    target = resolve_near(ref, folder)
     if not resolve_path(target).exists():
         message = (f"{key} = {ref!r}: no such scenario file or preset (a path is read from "
                    f"{str(folder)!r}, else from the current folder; presets are: {', '.join(preset_names()) or 'none'})")
@@ -271,9 +265,12 @@ def load_pattern(path: str | Path, overrides: Mapping[str, Any] | None = None) -
     seed = head.get("seed")
     if seed is None:
         problems.append("pattern.seed is missing")
-    elif not (isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0):
-        problems.append(f"pattern.seed = {seed!r}: must be a whole number >= 0")
-        seed = None
+    else:
+        try:
+            check_seed(seed)
+        except UserError:
+            problems.append(f"pattern.seed = {seed!r}: must be a whole number >= 0")
+            seed = None
     default_scenario = head.get("scenario", "baseline")
     if not isinstance(default_scenario, str):
         problems.append(f"pattern.scenario = {default_scenario!r}: must be a preset name or a path to a scenario file")
@@ -406,7 +403,7 @@ def _terms(body, where, names, failed, weeks, expect, arms, problems) -> list[Te
             if not (isinstance(arm, str) and arm in failed):
                 problems.append(f"{where}.contrast: no arm named {arm!r}; arms are {known}")
             continue
-        if not _is_number(w):
+        if not is_number(w):
             problems.append(f"{where}.contrast: weight of {arm!r} = {w!r}: must be a number")
             continue
         tw = weeks
@@ -841,8 +838,6 @@ def add_arguments(parser) -> None:
 
 def main(args) -> int:
     import sys
-
-    from ..errors import UserError
 
     if args.reps is not None and args.reps < 2:
         raise UserError("--reps must be at least 2 (a confidence interval needs two replicates)")

@@ -56,7 +56,8 @@ import numpy as np
 
 from ..errors import UserError, problems_message
 from ..scenario import _BY_NAME as _PARAM
-from ..scenario import MECHANISMS, Scenario, ScenarioError, _check_value, _suggest, flat_overrides
+from ..scenario import (MECHANISMS, Scenario, ScenarioError, _check_value, _suggest, flat_overrides, is_number,
+                        resolve_near)
 
 DESIGNS = ("grid", "lhs", "sobol", "morris", "list")
 DISTRIBUTIONS = ("uniform", "loguniform", "triangular", "normal")
@@ -258,10 +259,6 @@ def _plain(obj):
     return obj
 
 
-def _is_number(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
 def _is_whole(v) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
@@ -317,7 +314,7 @@ def _read(data: Mapping, where: str, folder: Path, problems: list[str], custom: 
         if not isinstance(base, str):
             problems.append(f"experiment.base = {base!r}: must be a preset name or a scenario file path")
         else:
-            base = _resolve_base(base, folder)
+            base = resolve_near(base, folder)
             try:
                 base_scenario = Scenario.load(base, overrides=fixed)
             except ScenarioError as err:
@@ -400,7 +397,7 @@ def _read(data: Mapping, where: str, folder: Path, problems: list[str], custom: 
     min_density = analysis.get("min_density", 0.8)
     mass_min = analysis.get("mass_min", 0.05)
     for k, v in (("min_density", min_density), ("mass_min", mass_min)):
-        if not (_is_number(v) and 0 < v <= 1):
+        if not (is_number(v) and 0 < v <= 1):
             problems.append(f"analysis.{k} = {v!r}: must be a number above 0 and at most 1")
     description = head.get("description", "")
     if not isinstance(name, str) or not isinstance(description, str):
@@ -410,18 +407,10 @@ def _read(data: Mapping, where: str, folder: Path, problems: list[str], custom: 
         base=base if isinstance(base, str) else None, fixed=fixed, samples=samples,
         second_order=bool(second_order), levels=levels if _is_whole(levels) else 4, points=points,
         timeseries_every=every, timeseries_columns=columns, outcomes=outcomes, target=target,
-        min_density=float(min_density) if _is_number(min_density) else 0.8,
-        mass_min=float(mass_min) if _is_number(mass_min) else 0.05,
+        min_density=float(min_density) if is_number(min_density) else 0.8,
+        mass_min=float(mass_min) if is_number(mass_min) else 0.05,
         description=str(description), base_scenario=base_scenario,
     )
-
-
-def _resolve_base(base: str, folder: Path) -> str:
-    """A scenario path is read relative to the experiment file first, then the working folder."""
-    p = Path(base)
-    if (p.suffix == ".toml" or len(p.parts) > 1) and not p.is_absolute() and (folder / p).exists():
-        return str(folder / p)
-    return base
 
 
 def _check_design_size(design, samples, levels, problems: list[str]) -> None:
@@ -521,7 +510,7 @@ def _read_factor(i: int, body, design, problems: list[str], custom: bool) -> Fac
     if kind == "bool":
         problems.append(f"{where}: a switch takes levels = [true, false], not a range")
         return None
-    if not (_is_number(low) and _is_number(high)):
+    if not (is_number(low) and is_number(high)):
         problems.append(f"{where}: give levels = [...] or a range with low and high numbers (got low = {low!r}, high = {high!r})")
         return None
     if low >= high:
@@ -545,12 +534,12 @@ def _read_factor(i: int, body, design, problems: list[str], custom: bool) -> Fac
     elif design == "morris" and dist != "uniform":
         problems.append(f"{where}.distribution = {dist!r}: Morris screening moves along a uniform grid; use uniform")
     peak, mean, sd = body.get("peak"), body.get("mean"), body.get("sd")
-    if dist == "triangular" and not (_is_number(peak) and _is_number(low) and low <= peak <= high):
+    if dist == "triangular" and not (is_number(peak) and is_number(low) and low <= peak <= high):
         problems.append(f"{where}.peak = {peak!r}: a triangular distribution needs a peak between low and high")
     if dist == "normal":
-        if not (_is_number(mean) and _is_number(sd) and sd > 0):
+        if not (is_number(mean) and is_number(sd) and sd > 0):
             problems.append(f"{where}: a normal distribution needs mean and sd > 0 (it is truncated to [low, high])")
-    if dist == "loguniform" and _is_number(low) and low <= 0:
+    if dist == "loguniform" and is_number(low) and low <= 0:
         problems.append(f"{where}.low = {low!r}: a log-uniform range must be above 0")
     for k, v in (("peak", peak), ("mean", mean), ("sd", sd)):
         if v is not None and dist not in ("triangular", "normal"):
