@@ -240,8 +240,11 @@ def _refuse_foreign_folder(store: ResultsStore) -> None:
                                                 "choose an empty or new --out"])
 
 
-def _prepare(exp: Experiment, store: ResultsStore, resume: bool, model_label: str, custom: bool) -> pd.DataFrame:
-    """Create the results folder, or check that the one on disk holds this very experiment."""
+def _prepare(exp: Experiment, store: ResultsStore, model_label: str, custom: bool) -> pd.DataFrame:
+    """Create the results folder, or check that the one on disk holds this very experiment.
+
+    A folder with no manifest has been checked by :func:`sweep` before its lock (no
+    ``--resume`` there, nothing foreign in it)."""
     identity = _json_ready(exp.identity())
     if store.exists():
         manifest = store.read_manifest()
@@ -254,9 +257,6 @@ def _prepare(exp: Experiment, store: ResultsStore, resume: bool, model_label: st
             print(f"note: {store.root} was started with nlcsim {manifest.get('version')}, "
                   f"this is {__version__}", file=sys.stderr)
         return store.read_design()
-    if resume:
-        raise ExperimentError(str(store.root), ["--resume: there is no sweep here to resume (no manifest.json)"])
-    _refuse_foreign_folder(store)
     design = make_design(exp)
     if not custom:
         _check_points(exp, design)
@@ -295,13 +295,13 @@ def sweep(experiment: str | Path | Mapping | Experiment, out: str | Path | None 
     check_arguments(workers=workers, chunk_runs=chunk_runs)
     exp = experiment if isinstance(experiment, Experiment) else load_experiment(experiment, custom_model=model is not None)
     store = ResultsStore(out if out is not None else Path("results") / exp.name)
-    if resume and not store.exists():  # before the lock, which makes the folder
-        raise ExperimentError(str(store.root), ["--resume: there is no sweep here to resume (no manifest.json)"])
-    if not store.exists():  # and before it leaves a .lock in a folder that is not ours
+    if not store.exists():  # checked before the lock, which makes the folder and leaves a .lock in it
+        if resume:
+            raise ExperimentError(str(store.root), ["--resume: there is no sweep here to resume (no manifest.json)"])
         _refuse_foreign_folder(store)
     runner_model = _make_model(exp, model)
     with store.lock():
-        design = _prepare(exp, store, resume, runner_model.label, model is not None)
+        design = _prepare(exp, store, runner_model.label, model is not None)
         store.clean()
         done, repeated = store.done_runs()
         if repeated:
@@ -484,7 +484,7 @@ def load_results(results: str | Path, table: str = "outcomes", columns: list[str
     missing = [c for c in columns or [] if c not in df.columns]
     if missing and len(df):
         raise ExperimentError(str(results), [f"columns: no {', '.join(map(repr, missing))} in the {table} table; "
-                                             f"it has {', '.join(store.read_table(table).columns)}"])
+                                             f"it has {', '.join(store.column_names(table))}"])
     return df
 
 

@@ -180,6 +180,13 @@ class ResultsStore:
     def next_seq(self, session: int) -> int:
         return len(list((self.root / OUTCOMES).glob(f"part-{session:03d}-*.parquet")))
 
+    def column_names(self, table: str = OUTCOMES) -> list[str]:
+        """The columns of a table's committed chunks (read from their schemas only), in first-seen order."""
+        names: dict[str, None] = {}
+        for p in self.chunk_files(table):
+            names.update(dict.fromkeys(pq.read_schema(p).names))
+        return list(names)
+
     def read_table(self, table: str = OUTCOMES, columns: list[str] | None = None) -> pd.DataFrame:
         """All committed chunks of a table as one DataFrame sorted by run_id."""
         files = self.chunk_files(table)
