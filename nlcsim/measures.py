@@ -174,15 +174,18 @@ def knowledge_reach(model) -> tuple[float, float, float, float]:
     home_at, cols = np.maximum(at[origin], 0), np.arange(S)
 
     # Schools holding each item, per network, at any depth and deeply: the schools' rows summed
-    # network by network, both flags in one integer (any in the low 32 bits, deep above).
+    # network by network, both flags in one integer (any in the low half, deep in the high half),
+    # the narrowest that holds a count of a network's schools.
     order = np.argsort(net_of, kind="stable")
     counts = np.bincount(net_of, minlength=n_net)
     present = counts.nonzero()[0]
-    code = any_held[order].astype(np.int64)
-    code += deep_held[order].astype(np.int64) << 32
-    both = np.zeros((n_net, S), np.int64)
-    both[present] = np.add.reduceat(code, (counts.cumsum() - counts)[present], axis=0)
-    any_holders, deep_holders = both & 0xFFFFFFFF, both >> 32
+    dtype, shift = next((t, b) for t, b in ((np.uint16, 8), (np.uint32, 16), (np.uint64, 32)) if counts.max() < 2**b)
+    code = levels[order].astype(dtype)  # flags: 1 any, 3 deep (school_knowledge)
+    code = (code & 1) | ((code & 2) << (shift - 1))
+    both = np.zeros((n_net, S), dtype)
+    both[present] = np.add.reduceat(code, (counts.cumsum() - counts)[present], axis=0, dtype=dtype)
+    any_holders = (both & (2**shift - 1)).astype(np.int64)
+    deep_holders = (both >> shift).astype(np.int64)
     in_use = (st.item_field >= 0) & (deep_holders > 0)
     n_use = np.count_nonzero(in_use)
     if not n_use:

@@ -37,8 +37,8 @@ def fund(model) -> None:
     st, sc = model.state, model.scenario
     st.net_funding[:] = funding_level(model)
     paid = np.minimum(st.net_funding[st.network], 1.5)
-    own = 0.5 * st.school_commitment[st.school] * (1.0 - paid).clip(0.0, 1.0)
-    st.time[:] = (sc.capacity.base_time + sc.funding.release_time * (paid + own)).clip(0.0, 1.0)
+    own = 0.5 * st.school_commitment[st.school] * np.minimum(np.maximum(1.0 - paid, 0.0), 1.0)  # clipped to 0-1
+    np.minimum(np.maximum(sc.capacity.base_time + sc.funding.release_time * (paid + own), 0.0), 1.0, out=st.time)
 
 
 def network_events(model) -> np.ndarray:

@@ -105,13 +105,13 @@ def exchange(model, inter: Interactions) -> None:
     own slots (network-to-network learning, seed 004 s6).
     """
     st = model.state
-    keep = ~inter.conflict
-    src = np.concatenate([inter.i[keep], inter.j[keep]])
-    dst = np.concatenate([inter.j[keep], inter.i[keep]])
-    kind = np.concatenate([inter.kind[keep], inter.kind[keep]])
-    diss = np.concatenate([inter.dissonance[keep], inter.dissonance[keep]])
-    if src.size == 0:
+    keep = (~inter.conflict).nonzero()[0]
+    if keep.size == 0:
         return
+    i, j = inter.i[keep], inter.j[keep]
+    src, dst = np.concatenate([i, j]), np.concatenate([j, i])
+    kind = np.concatenate([inter.kind[keep]] * 2)
+    diss = np.concatenate([inter.dissonance[keep]] * 2)
     col, ok = _pick_better_known(model, src, dst)
     transfer = model.scenario.knowledge.transfer_chance
     if transfer < 1.0:  # thinning; at the default of 1 no draw is needed
@@ -217,10 +217,11 @@ def enquire(model) -> None:
     cum = np.cumsum(public_w)  # every studying teacher draws from the same public weights
     u = rng.random(who.size) * cum[-1]
     col = np.minimum(cum.searchsorted(u, side="right"), public_w.size - 1)
-    ok = np.full(who.size, cum[-1] > 0)
     lead = model.function_effect[st.school[who], 0]
     deep = (rng.random(who.size) < 0.3 * (0.5 + sc.capacity.support) * lead) & st.member[who]
-    who, col, deep = who[ok], col[ok] + st.slots, deep[ok]
+    if who.size == 0 or cum[-1] <= 0:  # nobody studies, or no public item can be drawn; the draws above are made either way
+        return
+    col = col + st.slots
     level = np.where(deep, DEEP, SHALLOW).astype(np.int8)
     before = st.know[who, col]
     st.learn(who, col, level)

@@ -36,6 +36,6 @@ def depth_reached(model, kind, dissonance, conflict, source_level, perceived, en
     p_deep = DEEP_CHANCE[kind] * drive * (0.5 + sc.capacity.support) * believe
     deep = (u_deep < p_deep) & (source_level >= DEEP)
     profound = deep & (kind == JOINT_WORK) & (u_prof < 0.25 * enquiry)
-    level = np.where(profound, PROFOUND, np.where(deep, DEEP, SHALLOW))
-    level = np.where(profound, level, np.minimum(level, source_level))
+    # Deep needs a source holding the item deeply, so only shallow is capped by the source's depth.
+    level = np.where(profound, PROFOUND, np.where(deep, DEEP, np.minimum(SHALLOW, source_level)))
     return np.where(conflict, 0, level).astype(np.int8)

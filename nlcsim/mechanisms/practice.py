@@ -50,7 +50,7 @@ def enact(model) -> None:
     rate = 0.03 * (0.5 + sc.capacity.support) * (0.4 + 0.6 * st.time)
     gap = st.target - st.practice
     step = np.where(gap > 0, rate * gap, 0.2 * rate * gap)
-    st.practice[:] = (st.practice + np.where(st.alive, step, 0.0)).clip(0.0, 1.0)
+    np.minimum(np.maximum(st.practice + np.where(st.alive, step, 0.0), 0.0), 1.0, out=st.practice)  # clipped to 0-1
 
 
 def influence(model) -> None:
@@ -72,4 +72,4 @@ def influence(model) -> None:
     pull = np.bincount(row, w * st.practice[st.nbr.reshape(-1)[cells]], minlength=st.rows)
     mean = pull / np.maximum(total, 1e-12)
     alpha = model.influence_weight * st.engagement * (total > 0) * st.alive
-    st.practice[:] = (st.practice + alpha * (mean - st.practice)).clip(0.0, 1.0)
+    np.minimum(np.maximum(st.practice + alpha * (mean - st.practice), 0.0), 1.0, out=st.practice)  # clipped to 0-1
