@@ -251,33 +251,58 @@ class State:
         trust = np.asarray(trust, dtype=np.float64)
         if trust.ndim == 0:
             trust = np.full(a.shape, trust)
-        ok = (a >= 0) & (b >= 0)
-        a, b, trust = a[ok], b[ok], trust[ok]
-        if a.size == 0:
+        if a.shape == b.shape == (1,):
+            # One pair (an onboarding round with one newcomer, a joining school's
+            # broker): plain Python on the two rows costs less than a dozen NumPy calls.
+            i, j = int(a[0]), int(b[0])
+            if i < 0 or j < 0 or i == j:
+                return 0
+            row_i, row_j = self.nbr[i].tolist(), self.nbr[j].tolist()
+            if j in row_i or -1 not in row_i or -1 not in row_j:  # tied already, or a row full
+                return 0
+            si, sj = row_i.index(-1), row_j.index(-1)  # the first free slots (empty slots hold -1)
+            self.nbr[i, si], self.nbr[j, sj] = j, i
+            self.rev[i, si], self.rev[j, sj] = sj, si
+            self.trust[i, si] = self.trust[j, sj] = trust[0]
+            self.last_used[i, si] = self.last_used[j, sj] = week
+            self.last_type[i, si] = self.last_type[j, sj] = -1
+            return 1
+        # Batches are often a few pairs (newcomers' onboarding rounds), where
+        # NumPy's per-call overhead is the cost: the a and b ends are handled as
+        # one array, and the common cases (no missing end, every pair kept) skip
+        # their filtering.
+        ends = np.concatenate([a, b])
+        if ends.size == 0:
             return 0
-        # Each end once in the batch (which also drops self-pairs), and the tie not there yet.
-        counts = np.bincount(np.concatenate([a, b]), minlength=self.rows)
-        keep = (counts[a] == 1) & (counts[b] == 1)
-        keep &= self.tie_slot(a, b) < 0
-        free_a = self.nbr[a] < 0
-        free_b = self.nbr[b] < 0
-        keep &= free_a.any(axis=1) & free_b.any(axis=1)
-        a, b, trust = a[keep], b[keep], trust[keep]
-        if a.size == 0:
+        if np.minimum.reduce(ends) < 0:  # a pair with a missing end (-1): dropped
+            ok = (a >= 0) & (b >= 0)
+            a, b, trust = a[ok], b[ok], trust[ok]
+            ends = np.concatenate([a, b])
+            if ends.size == 0:
+                return 0
+        n = a.size
+        nb = self.nbr[ends]
+        free = nb < 0
+        slot = free.argmax(axis=1)  # each end's first free slot (0 where none: dropped below)
+        # An end is usable if it appears once in the batch (which also drops
+        # self-pairs) and has a free slot; a pair if both ends are and the tie is not there yet.
+        usable = (np.bincount(ends)[ends] == 1) & free.any(axis=1)
+        keep = usable[:n] & usable[n:] & ~(nb[:n] == b[:, None]).any(axis=1)
+        kept = keep.nonzero()[0]
+        if kept.size == 0:
             return 0
-        sa = free_a[keep].argmax(axis=1)
-        sb = free_b[keep].argmax(axis=1)
-        self.nbr[a, sa] = b
-        self.nbr[b, sb] = a
-        self.rev[a, sa] = sb
-        self.rev[b, sb] = sa
-        self.trust[a, sa] = trust
-        self.trust[b, sb] = trust
-        self.last_used[a, sa] = week
-        self.last_used[b, sb] = week
-        self.last_type[a, sa] = -1
-        self.last_type[b, sb] = -1
-        return int(a.size)
+        if kept.size < n:
+            both = np.concatenate([kept, kept + n])
+            ends, slot, trust = ends[both], slot[both], trust[kept]
+            n = kept.size
+        # Both ends written at once through flat indices (the ends are distinct, so no write overlaps).
+        flat = ends * self.degree + slot
+        self.nbr.put(flat, np.concatenate([ends[n:], ends[:n]]))
+        self.rev.put(flat, np.concatenate([slot[n:], slot[:n]]))
+        self.trust.put(flat, np.concatenate([trust, trust]))
+        self.last_used.put(flat, week)
+        self.last_type.put(flat, -1)
+        return int(n)
 
     def remove_ties(self, rows: np.ndarray, slots: np.ndarray) -> None:
         """Remove the ties at (rows, slots) from both ends."""

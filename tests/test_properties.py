@@ -84,3 +84,27 @@ def test_state_stays_in_range_and_finite(scenario, seed):
     assert np.isfinite(table).all()
     out = model.outcomes()
     assert all(np.isfinite(v) for v in out.values())
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_adding_one_tie_follows_the_batch_rule(data):
+    """A one-pair ``add_ties`` (a shortcut in plain Python) does what the batch rule does:
+    the same pair with a pair missing an end beside it, which the batch drops."""
+    from nlcsim.state import State
+
+    rows, degree = data.draw(st.integers(2, 8)), data.draw(st.integers(1, 4))
+    pairs = data.draw(st.lists(st.tuples(st.integers(0, rows - 1), st.integers(0, rows - 1)), max_size=3 * rows))
+    a, b = data.draw(st.integers(-1, rows - 1)), data.draw(st.integers(-1, rows - 1))
+    trust = data.draw(st.floats(0, 1))
+    states = []
+    for batch in ((np.array([a]), np.array([b])), (np.array([a, -1]), np.array([b, 0]))):
+        s = State(rows, degree, slots=1, public=0, schools=1, networks=1, lag=0)
+        for i, j in pairs:  # the same random ties first, one at a time
+            s.add_ties(np.array([i, i]), np.array([j, -1]), 0.5, week=0)
+        added = s.add_ties(*batch, np.full(batch[0].size, trust), week=3)
+        states.append((added, s.nbr.copy(), s.rev.copy(), s.trust.copy(), s.last_used.copy(), s.last_type.copy()))
+    (n1, *one), (n2, *two) = states
+    assert n1 == n2
+    for x, y in zip(one, two):
+        np.testing.assert_array_equal(x, y)

@@ -46,9 +46,14 @@ def draw_in(model) -> None:
 def turnover(model) -> None:
     st, sc, rng = model.state, model.scenario, model.rng
     wpy = sc.schedule.weeks_per_year
-    p = np.where(st.is_head, leave_chance(sc.turnover.head_rate, wpy), leave_chance(sc.turnover.teacher_rate, wpy))
+    head, teacher = leave_chance(sc.turnover.head_rate, wpy), leave_chance(sc.turnover.teacher_rate, wpy)
     draws = rng.random(st.rows)
-    leavers = (st.alive & (draws < p)).nonzero()[0]
+    # Only a row whose draw is below the larger chance can leave: most weeks there
+    # is none, and the exact test (alive, and below the row's own chance) runs on those few.
+    cand = (draws < max(head, teacher)).nonzero()[0]
+    if cand.size == 0:
+        return
+    leavers = cand[st.alive[cand] & (draws[cand] < np.where(st.is_head[cand], head, teacher))]
     replace(model, leavers)
 
 
@@ -86,10 +91,20 @@ def onboarding_ties(model, rows: np.ndarray, onboard: np.ndarray) -> None:
     """Give newcomers ties to colleagues in their school, in rounds of one tie each."""
     st, sc = model.state, model.scenario
     k = np.rint(sc.population.within_school_degree * (0.3 + 0.7 * sc.membership.inclusive * onboard)).astype(int)
-    trust = 0.8 * st.school_trust[st.school[rows]]
-    for r in range(int(k.max(initial=0))):  # rounds (a handful), each vectorised over newcomers
-        who = rows[k > r]
-        if who.size == 0:
-            break
-        mate = model.random_member_of(st.school[who], members_only=False)
-        st.add_ties(who, mate, trust[k > r], model.week)
+    rounds = int(k.max(initial=0))  # a handful
+    if rounds <= 0:
+        return
+    # Round r takes the newcomers with k > r: (round, newcomer) pairs, round by
+    # round.  Every round's colleague is drawn in one call, which gives the same
+    # draws in the same order as a call per round, since adding ties changes
+    # nothing the draw reads.  The ties are added round by round, each round
+    # seeing the ties of the rounds before.
+    r, j = (k > np.arange(rounds)[:, None]).nonzero()
+    school = st.school[rows]
+    who = rows[j]
+    mate = model.random_member_of(school[j], members_only=False)
+    trust = (0.8 * st.school_trust[school])[j]
+    start = 0
+    for end in np.bincount(r).cumsum().tolist():
+        st.add_ties(who[start:end], mate[start:end], trust[start:end], model.week)
+        start = end
