@@ -35,7 +35,6 @@ def classify(model, inter: Interactions) -> None:
     """Give each interaction its type, dissonance and conflict flag (in place)."""
     st, sc, rng = model.state, model.scenario, model.rng
     i, j = inter.i, inter.j
-    trust = st.trust[i, inter.slot_i]
     noise = rng.normal(0.0, 0.6, i.size)
     spread = rng.uniform(0.5, 1.5, i.size)
     if not sc.mechanisms.collaboration:
@@ -43,9 +42,12 @@ def classify(model, inter: Interactions) -> None:
         inter.dissonance = np.full(i.size, 0.5 * sc.purpose.challenge)
         inter.conflict = np.zeros(i.size, dtype=bool)
         return
+    trust = st.trust.reshape(-1).take(i * st.degree + inter.slot_i)
+    practice_i, practice_j = st.practice.take(i), st.practice.take(j)
     s = (-1.5 + 2.0 * trust + 3.0 * sc.collaboration.depth + 0.6 * sc.capacity.support
-         + 0.5 * np.minimum(st.time[i], st.time[j]) + 0.5 * (st.practice[i] + st.practice[j]) / 2 + noise)
-    inter.kind = np.searchsorted(THRESHOLDS, s, side="right").astype(np.int8)
-    gap = np.abs(st.practice[i] - st.practice[j])
-    inter.dissonance = sc.purpose.challenge * OPENNESS[inter.kind] * (0.6 + gap) * spread
+         + 0.5 * np.minimum(st.time.take(i), st.time.take(j)) + 0.5 * (practice_i + practice_j) / 2 + noise)
+    inter.kind = THRESHOLDS.searchsorted(s, side="right").astype(np.int8)
+    gap = np.abs(practice_i - practice_j)
+    # (challenge x OPENNESS)[kind] is challenge x OPENNESS[kind], to the bit.
+    inter.dissonance = (sc.purpose.challenge * OPENNESS).take(inter.kind) * (0.6 + gap) * spread
     inter.conflict = inter.dissonance > tolerance(trust)

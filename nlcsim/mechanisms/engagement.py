@@ -30,13 +30,17 @@ PURPOSE_PULL = 0.15  # engagement a fully clear, shared focus adds (calibrated: 
 def update_engagement(model) -> None:
     st, sc = model.state, model.scenario
     e = sc.engagement
-    st.value[:] = 0.9 * st.value + 0.1 * model.week_value
-    s = np.maximum(st.school, 0)
-    paid = np.minimum(1.0, st.net_funding[np.maximum(st.network, 0)])
-    own_school = model.ownership[s]
-    cover = paid + (1 - paid) * 0.5 * st.school_commitment[s]
-    target = (0.15 + PURPOSE_PULL * sc.purpose.clarity + 1.5 * st.value + e.ownership * (0.4 * model.holds_function + 0.4 * own_school)
-              + 0.25 * model.function_effect[s, FACILITATION] + 0.15 * sc.accountability.external
+    st.value *= 0.9
+    st.value += 0.1 * model.week_value
+    # School and network terms are worked out once per school or network and
+    # then read by each row: the same values, to the bit.
+    s, net = np.maximum(st.school, 0), np.maximum(st.network, 0)
+    paid_net = np.minimum(1.0, st.net_funding)
+    paid = paid_net.take(net)
+    cover = paid + ((1 - paid_net) * 0.5).take(net) * st.school_commitment.take(s)
+    target = (0.15 + PURPOSE_PULL * sc.purpose.clarity + 1.5 * st.value
+              + e.ownership * (0.4 * model.holds_function + (0.4 * model.ownership).take(s))
+              + (0.25 * model.function_effect[:, FACILITATION]).take(s) + 0.15 * sc.accountability.external
               - e.cost * (1.0 - cover))
     target = target.clip(0.0, 1.0)
     st.engagement[:] = np.where(st.alive, st.engagement + e.rate * (target - st.engagement), 0.0)
@@ -47,14 +51,18 @@ def school_states(model) -> None:
     """School engagement, commitment and active/dormant state."""
     st, sc = model.state, model.scenario
     n_s = st.school_alive.size
-    alive = st.alive
-    s = st.school[alive]
-    staff = np.bincount(s, minlength=n_s)
-    members = np.bincount(s, weights=st.member[alive], minlength=n_s)
-    eng = np.bincount(s, weights=(st.engagement * st.member)[alive], minlength=n_s)
-    school_e = np.where(members > 0, eng / np.maximum(members, 1), 0.0) * members / np.maximum(staff, 1)
+    staff = np.bincount(st.school[st.alive], minlength=n_s)
+    # Members' engagement summed in row order; leaving out the others' zeros
+    # leaves each sum unchanged, to the bit.
+    members_rows = (st.alive & st.member).nonzero()[0]
+    s = st.school.take(members_rows)
+    members = np.bincount(s, minlength=n_s)
+    eng = np.bincount(s, weights=st.engagement.take(members_rows), minlength=n_s)
+    # A school without members has eng 0 and so mean 0 / 1 = 0.
+    school_e = eng / np.maximum(members, 1) * members / np.maximum(staff, 1)
     st.school_engagement[:] = school_e
-    head_e = np.where(st.school_head >= 0, st.engagement[np.maximum(st.school_head, 0)], 0.0)
+    # mode="clip": a school without a head (-1) reads row 0, discarded by the where.
+    head_e = np.where(st.school_head >= 0, st.engagement.take(st.school_head, mode="clip"), 0.0)
     st.school_commitment[:] = (school_e + head_e) / 2 * (0.4 + 0.6 * model.ownership)
     d = sc.engagement.dormancy
     status = st.school_status

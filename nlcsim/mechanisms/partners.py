@@ -49,42 +49,51 @@ class Interactions:
         return cls(z, z, z, z, np.empty(0, dtype=bool), np.empty(0, np.int8), np.empty(0), np.empty(0, bool))
 
 
+# How active each school status makes its members (index: ACTIVE, DORMANT, LEFT).
+_STATUS_FACTOR = np.zeros(3)
+_STATUS_FACTOR[ACTIVE] = 1.0
+_STATUS_FACTOR[DORMANT] = 0.25
+
+
 def status_factor(model) -> np.ndarray:
+    """Each row's factor for its school's status: 1 active, 0.25 dormant, 0 left."""
     st = model.state
-    f = np.zeros(st.school_status.size)
-    f[st.school_status == ACTIVE] = 1.0
-    f[st.school_status == DORMANT] = 0.25
-    return f[np.maximum(st.school, 0)]
+    # mode="clip": a row without a school (-1) reads school 0, as np.maximum(school, 0) would.
+    return _STATUS_FACTOR.take(st.school_status).take(st.school, mode="clip")
 
 
 def choose_partners(model) -> Interactions:
     """Draw this week's interactions (one per initiating teacher, plus event meetings)."""
     st, sc, rng = model.state, model.scenario, model.rng
+    d = st.degree
     can = st.alive & st.member
-    p = sc.collaboration.contact_rate * st.engagement * st.time * status_factor(model)
+    factor = status_factor(model)
+    p = sc.collaboration.contact_rate * st.engagement * st.time * factor
     draws = rng.random(st.rows)
     init = (can & (draws < p)).nonzero()[0]
     # The initiators' ties to members (a few of their slots), in slot order.
-    nb = st.nbr[init].reshape(-1)
+    # Selections go by position (nonzero, then take): a boolean mask branches
+    # on every element, which is slow on masks as irregular as these.
+    nb = st.nbr.take(init, axis=0).reshape(-1)
     cells = (nb >= 0).nonzero()[0]
-    j = nb[cells]
-    mate = st.member[j] & st.alive[j]
-    cells, j = cells[mate], j[mate]
-    r = cells // st.degree
-    s = cells - r * st.degree
-    own = st.school[init]
-    broker = 0.5 + model.function_effect[own, BROKERING]
-    w = st.trust.reshape(-1)[init[r] * st.degree + s] * (0.25 + st.practice[j]) * (0.3 + st.engagement[j]) \
-        * np.where(st.school[j] != own[r], broker[r], 1.0)
-    slot, total = draw_columns(r, s, w, init.size, st.degree, rng.random(init.size))
-    ok = total > 0
-    i, slot = init[ok], slot[ok]
-    j = st.nbr[i, slot].astype(np.int64)
-    inter = Interactions(i.astype(np.int64), j, slot.astype(np.int64), st.rev[i, slot].astype(np.int64),
-                         np.zeros(i.size, dtype=bool))
+    j = nb.take(cells).astype(np.intp)  # converted once for the lookups below
+    mate = can.take(j).nonzero()[0]
+    cells, j = cells.take(mate), j.take(mate)
+    r = cells // d
+    s = cells - r * d
+    own = st.school.take(init)
+    broker = 0.5 + model.function_effect[:, BROKERING].take(own)
+    w = st.trust.take(init, axis=0).reshape(-1).take(cells) * (0.25 + st.practice.take(j)) \
+        * (0.3 + st.engagement.take(j)) * np.where(st.school.take(j) != own.take(r), broker.take(r), 1.0)
+    slot, total = draw_columns(r, s, w, init.size, d, rng.random(init.size))
+    drew = (total > 0).nonzero()[0]  # the initiators with a partner to draw
+    i, slot = init.take(drew), slot.take(drew).astype(np.int64, copy=False)
+    # The partner is read from the initiators' rows of nbr already at hand.
+    inter = Interactions(i, nb.take(drew * d + slot).astype(np.int64), slot,
+                         st.rev.reshape(-1).take(i * d + slot).astype(np.int64), np.zeros(i.size, dtype=bool))
     if sc.collaboration.tie_meeting_rate > 0:
         inter = _concat(inter, tie_meetings(model, sc.collaboration.tie_meeting_rate))
-    return _with_events(model, inter)
+    return _with_events(model, inter, can, factor)
 
 
 def tie_meetings(model, rate: float) -> Interactions:
@@ -96,14 +105,18 @@ def tie_meetings(model, rate: float) -> Interactions:
     knowledge then spreads as Reed-Frost simple contagion on the tie graph
     (the docking limit).
     """
-    st = model.state
-    rows, slots = np.nonzero(st.nbr >= 0)
-    j = st.nbr[rows, slots].astype(np.int64)
-    keep = (rows < j) & st.alive[rows] & st.member[rows] & st.alive[j] & st.member[j]
+    st, d = model.state, model.state.degree
+    nbr = st.nbr.reshape(-1)
+    cells = (nbr >= 0).nonzero()[0]  # the tie ends, in row order
+    rows = cells // d
+    j = nbr.take(cells).astype(np.int64)
+    can = st.alive & st.member
+    keep = (rows < j) & can.take(rows) & can.take(j)
     if rate < 1.0:
         keep &= model.rng.random(rows.size) < rate
-    rows, slots, j = rows[keep], slots[keep], j[keep]
-    return Interactions(rows.astype(np.int64), j, slots.astype(np.int64), st.rev[rows, slots].astype(np.int64),
+    keep = keep.nonzero()[0]
+    cells, rows, j = cells.take(keep), rows.take(keep), j.take(keep)
+    return Interactions(rows, j, cells - rows * d, st.rev.reshape(-1).take(cells).astype(np.int64),
                         np.zeros(rows.size, dtype=bool))
 
 
@@ -112,13 +125,18 @@ def _concat(a: Interactions, b: Interactions) -> Interactions:
                           for f in ("i", "j", "slot_i", "slot_j", "at_event")))
 
 
-def _with_events(model, inter: Interactions) -> Interactions:
-    """Add meetings at network events: attendees paired across schools; ties form."""
+def _with_events(model, inter: Interactions, can: np.ndarray, factor: np.ndarray) -> Interactions:
+    """Add meetings at network events: attendees paired across schools; ties form.
+
+    ``can`` (alive members) and ``factor`` (:func:`status_factor`) are this
+    week's, as :func:`choose_partners` computed them.
+    """
     st, rng = model.state, model.rng
     holding = model.events_this_week
     if not holding.any():
         return inter
-    cand = st.alive & st.member & holding[np.maximum(st.network, 0)] & (status_factor(model) > 0.5)
+    # mode="clip": a row without a network (-1) reads network 0, as np.maximum(network, 0) would.
+    cand = can & holding.take(st.network, mode="clip") & (factor > 0.5)
     att = (cand & (rng.random(st.rows) < 0.8 * st.engagement)).nonzero()[0]
     if att.size < 2:
         return inter
@@ -132,4 +150,5 @@ def _with_events(model, inter: Interactions) -> Interactions:
     slot = st.tie_slot(a, b)
     ok = slot >= 0
     a, b, slot = a[ok], b[ok], slot[ok]
-    return _concat(inter, Interactions(a, b, slot, st.rev[a, slot].astype(np.int64), np.ones(a.size, dtype=bool)))
+    return _concat(inter, Interactions(a, b, slot, st.rev.reshape(-1).take(a * st.degree + slot).astype(np.int64),
+                                       np.ones(a.size, dtype=bool)))

@@ -20,37 +20,55 @@ BUILD_BY_TYPE = np.array([0.25, 0.25, 0.5, 1.0])
 MIN_TRUST = 0.03
 
 
-def record_use(model, inter: Interactions) -> None:
-    """Mark the ties used this week and the type of collaboration on them."""
+def record_use(model, inter: Interactions, ends: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+    """Mark the ties used this week and the type of collaboration on them.
+
+    ``ends``: the flat cells (row x degree + slot) of the i and the j ends,
+    when the caller has them already.
+    """
     st = model.state
-    for rows, slots in ((inter.i, inter.slot_i), (inter.j, inter.slot_j)):
-        st.last_used[rows, slots] = model.week
-        st.last_type[rows, slots] = inter.kind
+    if ends is None:
+        ends = (inter.i * st.degree + inter.slot_i, inter.j * st.degree + inter.slot_j)
+    last_used, last_type = st.last_used.reshape(-1), st.last_type.reshape(-1)
+    for cells in ends:
+        last_used[cells] = model.week
+        last_type[cells] = inter.kind
 
 
 def update_trust(model, inter: Interactions) -> None:
     st, sc = model.state, model.scenario
+    d = st.degree
+    flat = st.trust.reshape(-1)
     if inter.size:
-        i, si, j, sj = inter.i, inter.slot_i, inter.j, inter.slot_j
-        t = st.trust[i, si]
+        # Flat cells (row x degree + slot) of both ends of each tie used.
+        key_i, key_j = inter.i * d + inter.slot_i, inter.j * d + inter.slot_j
+        t = flat.take(key_i)
+        # (build_rate x BUILD_BY_TYPE)[kind] is build_rate x BUILD_BY_TYPE[kind], to the bit.
         delta = np.where(inter.conflict, -sc.trust.erosion_rate * t,
-                         sc.trust.build_rate * BUILD_BY_TYPE[inter.kind] * (1 - t))
+                         (sc.trust.build_rate * BUILD_BY_TYPE).take(inter.kind) * (1 - t))
         # Accumulate on one end of each tie and copy to the other, so both
         # ends stay exactly equal whatever order a tie's interactions come in.
-        key_i, key_j = i * st.degree + si, j * st.degree + sj
         one, other = np.minimum(key_i, key_j), np.maximum(key_i, key_j)
-        flat = st.trust.reshape(-1)
         np.add.at(flat, one, delta)
-        flat[one] = flat[one].clip(0.0, 1.0)
-        flat[other] = flat[one]
-    record_use(model, inter)
-    # Work on the tie ends only (a few of the slots), in row order.
-    tie = (st.nbr.reshape(-1) >= 0).nonzero()[0]
-    r = tie // st.degree
-    t = st.trust.reshape(-1)[tie]
-    own = st.school[r]
-    floor = np.where(st.school[st.nbr.reshape(-1)[tie]] == own, st.school_trust[np.maximum(own, 0)], 0.0)
-    t = np.where(st.last_used.reshape(-1)[tie] < model.week, t - sc.trust.decay_rate * (t - np.minimum(floor, t)), t)
-    np.put(st.trust, tie, t)
-    gone = t < MIN_TRUST
-    st.remove_ties(r[gone], tie[gone] - r[gone] * st.degree)
+        t = flat.take(one).clip(0.0, 1.0)
+        flat[one] = t
+        flat[other] = t
+        record_use(model, inter, (key_i, key_j))
+    # Decay of the ties not used this week, on the tie ends only (a few of the
+    # slots), in row order.  The same-school floor and the unused test are
+    # factors (x True/False) rather than np.where, which is slow on irregular
+    # masks: trust, school trust and decay rate are finite and >= 0, so x 1
+    # changes nothing and x 0 gives the 0 np.where would, to the bit.
+    nbr = st.nbr.reshape(-1)
+    tie = (nbr >= 0).nonzero()[0]
+    t = flat.take(tie)
+    own = st.school.take(tie // d)
+    # mode="clip": a row without a school (-1) reads school 0, as np.maximum(own, 0) would.
+    floor = st.school_trust.take(own, mode="clip") * (st.school.take(nbr.take(tie)) == own)
+    unused = st.last_used.reshape(-1).take(tie) < model.week
+    t = t - sc.trust.decay_rate * (t - np.minimum(floor, t)) * unused
+    flat[tie] = t
+    gone = tie[t < MIN_TRUST]
+    if gone.size:
+        rows = gone // d
+        st.remove_ties(rows, gone - rows * d)
