@@ -37,11 +37,11 @@ def refresh_targets(model, rows: np.ndarray) -> None:
     effect = st.item_table(st.item_effect, st.pub_effect)
     for start in range(0, rows.size, BLOCK):  # in blocks, so the row x item temporaries stay in cache
         part = rows[start:start + BLOCK]
-        net = st.network[part]
-        wr = DEPTH_WEIGHT[st.know[part]] * relevance[net]
+        net = st.network.take(part)
+        wr = DEPTH_WEIGHT.take(st.know.take(part, axis=0)) * relevance.take(net, axis=0)
         strength = wr.sum(axis=1)
         st.target[part] = 1.0 - (1.0 - st.base[part]) * np.exp(-0.35 * strength)
-        st.quality[part] = np.where(strength > 0, (wr * effect[net]).sum(axis=1) / np.maximum(strength, 1e-12), 0.0)
+        st.quality[part] = np.where(strength > 0, (wr * effect.take(net, axis=0)).sum(axis=1) / np.maximum(strength, 1e-12), 0.0)
 
 
 def enact(model) -> None:
@@ -60,16 +60,18 @@ def influence(model) -> None:
     the slots); a removed tie's slot has no type, so it never counts.
     """
     st = model.state
+    # Flat cells (row x degree + slot), selected by position and read with take:
+    # the same cells in the same order as boolean masks, at less cost.
     cells = (st.last_used.reshape(-1) >= model.week - RECENT).nonzero()[0]
-    kind = st.last_type.reshape(-1)[cells]
-    deep = kind >= 2
-    cells, kind = cells[deep], kind[deep]
+    kind = st.last_type.reshape(-1).take(cells)
+    deep = (kind >= 2).nonzero()[0]
+    cells, kind = cells.take(deep), kind.take(deep)
     if cells.size == 0:
         return
     row = cells // st.degree
-    w = st.trust.reshape(-1)[cells] * TIE_INFLUENCE[kind]
+    w = st.trust.reshape(-1).take(cells) * TIE_INFLUENCE.take(kind)
     total = np.bincount(row, w, minlength=st.rows)
-    pull = np.bincount(row, w * st.practice[st.nbr.reshape(-1)[cells]], minlength=st.rows)
+    pull = np.bincount(row, w * st.practice.take(st.nbr.reshape(-1).take(cells)), minlength=st.rows)
     mean = pull / np.maximum(total, 1e-12)
     alpha = model.influence_weight * st.engagement * (total > 0) * st.alive
     np.minimum(np.maximum(st.practice + alpha * (mean - st.practice), 0.0), 1.0, out=st.practice)  # clipped to 0-1
