@@ -298,3 +298,20 @@ def test_forgotten_items_free_their_slot():
     st.know[:, : st.slots] = 0
     knowledge.forget(m)
     assert used > 0 and (st.item_field[0] >= 0).sum() == 0
+
+
+def test_new_items_take_each_networks_first_free_slots_in_request_order():
+    m = model_with(only=("knowledge",), **{"population.networks": 3, "knowledge.slots": 8})
+    st = m.state
+    st.item_field[:] = -1
+    st.item_field[0, [0, 2, 3, 5, 6, 7]] = 0  # network 0: slots 1 and 4 free
+    st.item_field[1, 1:] = 0                  # network 1: slot 0 free
+    st.item_field[2, :] = 0                   # network 2: full
+
+    def by_definition(requests):
+        free = {n: list(np.flatnonzero(st.item_field[n] < 0)) for n in range(3)}
+        return [free[n].pop(0) if free[n] else -1 for n in requests]
+
+    for requests in ([0, 1, 0, 2, 0, 1], [0, 0, 0], [1], [2, 2], [1, 0]):
+        got = knowledge.allocate_slots(m, np.array(requests))
+        assert got.tolist() == by_definition(requests), requests

@@ -82,6 +82,9 @@ def allocate_slots(model, networks: np.ndarray) -> np.ndarray:
     st = model.state
     if networks.size == 0:
         return np.empty(0, dtype=np.int64)
+    if (networks == networks[0]).all():  # one network asks (always so with one network): its first free slots, in order
+        free = (st.item_field[networks[0]] < 0).nonzero()[0][: networks.size]
+        return np.concatenate([free, np.full(networks.size - free.size, -1)])
     order = np.argsort(networks, kind="stable")
     sorted_nets = networks[order]
     rank_sorted = np.arange(networks.size) - np.searchsorted(sorted_nets, sorted_nets, side="left")
