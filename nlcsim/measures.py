@@ -10,6 +10,8 @@ generated into docs/ODD.md ("Observation") and tested to stay in sync.
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 import numpy as np
 
 from .state import ACTIVE, DEEP, IMPORTED
@@ -75,6 +77,8 @@ def _mean(values: np.ndarray) -> float:
 # weeks_to_dormant), and they cost a handful of array operations.
 ALWAYS = ("week", "year", "funding", *FLOW, "teachers")
 
+_in_order = itemgetter(*COLUMNS)  # a row dict -> its values in COLUMNS order
+
 
 def record(model, inter, full: bool = True) -> tuple:
     """One row of the weekly time series, in ``COLUMNS`` order.
@@ -82,11 +86,16 @@ def record(model, inter, full: bool = True) -> tuple:
     With ``full=False`` only the ``ALWAYS`` columns are observed and the
     others are NaN; what the outcomes need from earlier weeks (activity, the
     funded level) is kept either way.
+
+    Teachers are taken by position (``tp``, ascending) rather than by boolean
+    mask, and gathered with ``take``: the same elements in the same order, so
+    every sum, and so every mean, is the one the masks would give.
     """
     st, sc = model.state, model.scenario
     live_school = st.school_alive
-    teach = st.alive & live_school[np.maximum(st.school, 0)]
-    n_teach = np.count_nonzero(teach)
+    teach = st.alive & live_school.take(np.maximum(st.school, 0))
+    tp = teach.nonzero()[0]  # the teachers, in row order
+    n_teach = tp.size
     n_t = max(n_teach, 1)
     n_i = inter.size
     kinds = (np.bincount(inter.kind, minlength=4) / max(n_i, 1) if n_i else np.zeros(4)).tolist()
@@ -102,15 +111,20 @@ def record(model, inter, full: bool = True) -> tuple:
               "teachers": n_teach}  # the ALWAYS columns
     if not full:
         return tuple({**dict.fromkeys(COLUMNS, np.nan), **always}.values())
-    gain = st.practice - st.prior
-    changed = teach & (gain >= CHANGED)
+    # Per teacher (the arrays below are over tp, not over all rows).
+    gain = st.practice.take(tp) - st.prior.take(tp)
+    changed = gain >= CHANGED
     n_changed = np.count_nonzero(changed)
+    engagement = st.engagement.take(tp)
+    deep = st.deep_learned.take(tp) >= 1
+    school = st.school.take(tp)
 
-    tie = (st.nbr.reshape(-1) >= 0).nonzero()[0]  # every tie end, in row order; ties are few of the slots
-    mean_trust = _mean(st.trust.reshape(-1)[tie]) if tie.size else 0.0
+    nbr = st.nbr.reshape(-1)
+    tie = (nbr >= 0).nonzero()[0]  # every tie end, in row order; ties are few of the slots
+    mean_trust = _mean(st.trust.reshape(-1).take(tie)) if tie.size else 0.0
     row = tie // st.nbr.shape[1]
-    cross_recent = ((st.school[st.nbr.reshape(-1)[tie]] != st.school[row])
-                    & (st.last_used.reshape(-1)[tie] >= model.week - 13) & teach[row])
+    cross_recent = ((st.school.take(nbr.take(tie)) != st.school.take(row))
+                    & (st.last_used.reshape(-1).take(tie) >= model.week - 13) & teach.take(row))
     cross_ties = np.count_nonzero(cross_recent) / n_t
 
     ever = max(int(model.schools_ever), 1)
@@ -119,40 +133,41 @@ def record(model, inter, full: bool = True) -> tuple:
     ref = model.funded_activity_sum / max(model.funded_weeks, 1)
     sustain = active_share * min(1.0, recent / ref) if ref > 0 else 0.0
 
-    n_live = np.count_nonzero(live_school)
-    pupil = _mean(st.pupil[live_school]) if n_live else 0.0
-    tenure = st.joined <= model.week - 26  # in post at least 26 weeks
+    live = live_school.nonzero()[0]
+    n_live = live.size
+    pupil = _mean(st.pupil.take(live)) if n_live else 0.0
+    joined = st.joined.take(tp)
+    judge = joined <= model.week - 26  # in post at least 26 weeks
     if model.week >= 26:
-        tenure |= st.joined == 0
-    judge = teach & tenure
+        judge |= joined == 0
     n_j = max(np.count_nonzero(judge), 1)
-    improved_t = np.count_nonzero(judge & ((st.deep_learned >= 1) | (gain >= 0.05)))
-    improved_m = np.count_nonzero(judge & (st.engagement - st.engagement0 >= IMPROVED))
+    improved_t = np.count_nonzero(judge & (deep | (gain >= 0.05)))
+    improved_m = np.count_nonzero(judge & (engagement - st.engagement0.take(tp) >= IMPROVED))
 
     reach, aware, s2s, n2n = knowledge_reach(model)
-    eff = model.function_effect[live_school]
+    eff = model.function_effect.take(live, axis=0)
     leadership = np.count_nonzero(eff >= 0.3) / eff.size if eff.size else 0.0
-    staff = np.bincount(st.school[teach], minlength=live_school.size)
-    adopted = np.bincount(st.school[changed], minlength=live_school.size)
+    staff = np.bincount(school, minlength=live_school.size)
+    adopted = np.bincount(school[changed], minlength=live_school.size)
     school_wide = np.count_nonzero((adopted >= 0.5 * np.maximum(staff, 1)) & live_school & (staff > 0)) / max(n_live, 1)
-    weak = np.count_nonzero(changed & (st.quality < 0)) / max(n_changed, 1)
+    weak = np.count_nonzero(changed & (st.quality.take(tp) < 0)) / max(n_changed, 1)
     row = {
         **always,
-        "practice_change": _mean(gain[teach]) if n_teach else 0.0,
+        "practice_change": _mean(gain) if n_teach else 0.0,
         "adoption_share": n_changed / n_t,
         "knowledge_created": model.created / max(model.schools_at_start, 1),
         "knowledge_reach": reach, "awareness_reach": aware,
         "mean_trust": mean_trust, "cross_school_ties": cross_ties,
-        "engagement": _mean(st.engagement[teach]) if n_teach else 0.0,
-        "member_share": np.count_nonzero(st.member & teach) / n_t,
+        "engagement": _mean(engagement) if n_teach else 0.0,
+        "member_share": np.count_nonzero(st.member.take(tp)) / n_t,
         "active_schools_share": active_share, "sustainability": sustain, "pupil_outcome": pupil,
         "improved_teaching_share": improved_t / n_j, "improved_motivation_share": improved_m / n_j,
-        "learning_pupil": pupil, "learning_adult": np.count_nonzero(teach & (st.deep_learned >= 1)) / n_t,
+        "learning_pupil": pupil, "learning_adult": np.count_nonzero(deep) / n_t,
         "learning_leadership": leadership, "learning_school_wide": school_wide,
         "learning_school_to_school": s2s, "learning_network_to_network": n2n,
         "weak_practice_share": weak,
     }
-    return tuple(row[c] for c in COLUMNS)
+    return _in_order(row)
 
 
 def knowledge_reach(model) -> tuple[float, float, float, float]:
@@ -164,41 +179,46 @@ def knowledge_reach(model) -> tuple[float, float, float, float]:
     schools, levels = st.school_knowledge()
     if schools.size == 0:
         return 0.0, 0.0, 0.0, 0.0
-    deep_held, any_held = (levels & DEEP) != 0, levels != 0
-    net_of = st.school_network[schools]
-    # Each local item's school of origin, where it still has staff in the item's network.
+    net_of = st.school_network.take(schools)
+    # Each local item's school of origin, where it still has staff in the item's network,
+    # and the flags that school holds the item with (0 where it has no such home).
     origin = np.maximum(st.item_school, 0)
     at = np.full(st.school_alive.size, -1)
     at[schools] = np.arange(schools.size)
-    home = (st.item_school >= 0) & (st.school_network[origin] == np.arange(n_net)[:, None]) & (at[origin] >= 0)
-    home_at, cols = np.maximum(at[origin], 0), np.arange(S)
+    origin_at = at.take(origin)
+    home = (st.item_school >= 0) & (st.school_network.take(origin) == np.arange(n_net)[:, None]) & (origin_at >= 0)
+    origin_flags = np.where(home, levels.reshape(-1).take(np.maximum(origin_at, 0) * S + np.arange(S)), 0)
 
     # Schools holding each item, per network, at any depth and deeply: the schools' rows summed
-    # network by network, both flags in one integer (any in the low half, deep in the high half),
-    # the narrowest that holds a count of a network's schools.
+    # network by network, each flag (bit 0 any, bit 1 deep: school_knowledge) counted in an
+    # unsigned integer per item, the narrowest that holds a count of a network's schools.  Where a
+    # row fills whole 64-bit words they are summed as words of several items' counts: no count
+    # reaches its integer's limit, so no carry crosses from one item's count into the next.
     order = np.argsort(net_of, kind="stable")
     counts = np.bincount(net_of, minlength=n_net)
     present = counts.nonzero()[0]
-    dtype, shift = next((t, b) for t, b in ((np.uint16, 8), (np.uint32, 16), (np.uint64, 32)) if counts.max() < 2**b)
-    code = levels[order].astype(dtype)  # flags: 1 any, 3 deep (school_knowledge)
-    code = (code & 1) | ((code & 2) << (shift - 1))
-    both = np.zeros((n_net, S), dtype)
-    both[present] = np.add.reduceat(code, (counts.cumsum() - counts)[present], axis=0, dtype=dtype)
-    any_holders = (both & (2**shift - 1)).astype(np.int64)
-    deep_holders = (both >> shift).astype(np.int64)
+    starts = (counts.cumsum() - counts)[present]  # each present network's first row
+    most = counts.max()
+    lane = np.uint8 if most < 2**8 else np.uint16 if most < 2**16 else np.uint32
+    words = levels.take(order, axis=0).astype(lane, copy=False)
+    ones = lane(1)  # the lowest bit of every item's count in a word
+    if S * words.itemsize % 8 == 0:
+        words, ones = words.view(np.uint64), np.uint64((2**64 - 1) // (2 ** (8 * words.itemsize) - 1))
+    holders = np.zeros((2, n_net, words.shape[1]), words.dtype)
+    holders[0, present] = np.add.reduceat(words & ones, starts, axis=0, dtype=words.dtype)
+    holders[1, present] = np.add.reduceat((words >> 1) & ones, starts, axis=0, dtype=words.dtype)
+    any_holders, deep_holders = holders.view(lane).astype(np.int64)
     in_use = (st.item_field >= 0) & (deep_holders > 0)
     n_use = np.count_nonzero(in_use)
     if not n_use:
         return 0.0, 0.0, 0.0, 0.0
-    # Whether each item's school of origin is among its holders.
-    deep_origin = (home & deep_held[home_at, cols]).astype(np.int64)
-    any_origin = (home & any_held[home_at, cols]).astype(np.int64)
+    # Holders other than the item's school of origin.
     others = np.maximum(net_sizes - 1, 1)[:, None]
-    reached = (deep_holders - deep_origin)[in_use]
-    reach = _mean(reached / others[in_use.nonzero()[0], 0])
+    reached = deep_holders - ((origin_flags & DEEP) != 0)
+    reach = _mean((reached / others)[in_use])
     aware_use = (st.item_field >= 0) & (any_holders > 0)
-    aware = _mean(((any_holders - any_origin) / others)[aware_use])
-    s2s = np.count_nonzero(reached > 0) / n_use
+    aware = _mean(((any_holders - (origin_flags != 0)) / others)[aware_use])
+    s2s = np.count_nonzero((reached > 0) & in_use) / n_use
     n2n = np.count_nonzero(st.item_field[in_use] == IMPORTED) / n_use
     return reach, aware, s2s, n2n
 

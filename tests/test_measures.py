@@ -37,7 +37,9 @@ def reach_by_definition(model):
     ({"population.networks": 3, "population.schools_per_network": 5, "population.teachers_per_school": 6}, 0),
     # more schools in one network than a byte can count (200 at most at the start, then 60 join)
     ({"population.schools_per_network": 200, "population.teachers_per_school": 2}, 60),
-], ids=["three_networks", "one_network_of_260_schools"])
+    # a row of item counts that does not fill whole 64-bit words
+    ({"population.networks": 2, "population.schools_per_network": 6, "knowledge.slots": 61}, 0),
+], ids=["three_networks", "one_network_of_260_schools", "odd_number_of_slots"])
 def test_knowledge_reach_counts_the_schools_holding_each_item(overrides, joining):
     m = NLCModel(Scenario.load("baseline", overrides={**overrides, "schedule.years": 1}), seed=3)
     for _ in range(joining):
