@@ -30,16 +30,20 @@ def draw_columns(row: np.ndarray, col: np.ndarray, weight: np.ndarray, rows: int
     that the running sum stays within a few orders of magnitude of one row's
     weights and each row's stretch of it keeps its precision.
     """
-    count = np.bincount(row, minlength=rows)
-    end = np.cumsum(count)  # one past each row's last candidate
-    start = end - count
+    if not col.size:  # no candidates: every row's total is 0.0 (as the running sum would give)
+        return np.full(rows, width - 1), np.zeros(rows)
+    # bounds[i] and bounds[i + 1]: where row i's candidates start and end (one past its last).
+    bounds = np.zeros(rows + 1, dtype=np.intp)
+    # np.add.accumulate is what np.cumsum runs (a plain running sum, element by element),
+    # called without cumsum's Python-level wrapper.
+    np.add.accumulate(np.bincount(row, minlength=rows), out=bounds[1:])
     running = np.empty(weight.size + 1)
     running[0] = 0.0
-    np.cumsum(weight, out=running[1:])  # running[k]: the weight before candidate k
-    base, top = running[start], running[end]
+    np.add.accumulate(weight, out=running[1:])  # running[k]: the weight before candidate k
+    edges = running.take(bounds)  # the running sum at each row's start (and at the last row's end)
+    base, top = edges[:-1], edges[1:]
     total = top - base
     k = running.searchsorted(base + draw * total, side="right") - 1  # the candidate whose stretch holds the draw
-    if not col.size:
-        return np.full(rows, width - 1), total
-    hit = (total > 0) & (k < end)  # a row without candidates has a total of exactly 0
-    return np.where(hit, col[np.minimum(np.maximum(k, 0), col.size - 1)], width - 1), total
+    hit = (total > 0) & (k < bounds[1:])  # a row without candidates has a total of exactly 0
+    # mode="clip" keeps k within the candidates (k is clipped to 0 .. col.size - 1) for the rows not hit.
+    return np.where(hit, col.take(k, mode="clip"), width - 1), total

@@ -67,11 +67,12 @@ def or_by(keys: np.ndarray, words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rows of a matrix grouped by key: the distinct keys (ascending) and each group's bitwise OR."""
     if keys.size > 1 and (keys[1:] < keys[:-1]).any():
         order = np.argsort(keys, kind="stable")
-        keys, words = keys[order], words[order]
+        keys, words = keys.take(order), words.take(order, axis=0)
     if keys.size == 0:
         return keys, np.zeros((0,) + words.shape[1:], dtype=words.dtype)
-    starts = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
-    return keys[starts], np.bitwise_or.reduceat(words, starts, axis=0)
+    # Each group's first row: row 0 and every row whose key differs from the one before.
+    starts = np.concatenate(([0], (keys[1:] != keys[:-1]).nonzero()[0] + 1))
+    return keys.take(starts), np.bitwise_or.reduceat(words, starts, axis=0)
 
 
 class State:
@@ -193,38 +194,66 @@ class State:
         whole knowledge matrix.
         """
         n = self.school_alive.size
-        staffed = np.bincount(self.school[self.alive], minlength=n).nonzero()[0]
+        # The living teachers by position, and their schools (always set for the living), read once.
+        alive = self.alive.nonzero()[0]
+        school = self.school.take(alive)
+        staffed = np.bincount(school, minlength=n).nonzero()[0]
         if self._school_or is None:
             self._school_or = np.zeros((n, self.slots), dtype=np.uint8)
             self._school_stale = np.ones(n, dtype=bool)
         if self._school_stale.any():
-            rows = (self.alive & self._school_stale[np.maximum(self.school, 0)]).nonzero()[0]
+            at = self._school_stale.take(school).nonzero()[0]  # the living in stale schools
             self._school_or[self._school_stale] = 0
-            schools, ored = self._or_of_rows(rows)
+            schools, ored = self._or_of_rows(alive.take(at), school.take(at))
             self._school_or[schools] = ored
             self._school_stale[:] = False
-        return staffed, self._school_or[staffed]
+        return staffed, self._school_or.take(staffed, axis=0)
 
-    def _or_of_rows(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The knowledge flags of ``rows`` ORed by school (see :meth:`school_knowledge`), on whole 64-bit words."""
+    def _or_of_rows(self, rows: np.ndarray, school: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The knowledge flags of ``rows`` (whose schools are ``school``) ORed by school
+        (see :meth:`school_knowledge`), on whole 64-bit words."""
         know = self.know
         if know.shape[1] % 8 or not know.flags.c_contiguous:
             know = np.pad(know, ((0, 0), (0, -know.shape[1] % 8)))  # a padded copy, whole words
-        words = know.view(np.uint64)[rows]
-        words |= (words >> 1) & np.uint64(0x0101010101010101)  # each byte: level | level >> 1 (levels are 0-3)
-        schools, ored = or_by(self.school[rows], words)
+        # Only the words that hold local items are worked on (each byte's flags depend on that
+        # byte alone); whole rows are taken first, as take copies a strided view whole.
+        words = know.view(np.uint64).take(rows, axis=0)[:, : -(-self.slots // 8)]
+        schools, ored = or_by(school, words)
+        # Each byte: level | level >> 1 (levels are 0-3).  Shifting and masking distribute over
+        # OR, so the flags of the ORed levels are the OR of the levels' flags: taken once per school.
+        ored |= (ored >> 1) & np.uint64(0x0101010101010101)
         return schools, ored.view(np.uint8)[:, : self.slots]
 
     def learn(self, rows: np.ndarray, cols: np.ndarray, levels) -> None:
         """Raise knowledge: ``know[rows, cols]`` becomes at least ``levels`` (pairs may repeat)."""
-        levels = np.asarray(levels, dtype=np.int8)
-        if levels.ndim == 0:
-            levels = np.full(rows.shape, levels, dtype=np.int8)
-        np.maximum.at(self.know, (rows, cols), levels)
-        if self._school_or is not None:
-            local = cols < self.slots
-            flags = levels[local].astype(np.uint8)
-            np.bitwise_or.at(self._school_or, (self.school[rows[local]], cols[local]), flags | (flags >> 1))
+        levels = np.asarray(levels, dtype=np.int8)  # one level for all pairs, or one per pair
+        # On many pairs, ufunc.at on the flat (C-contiguous) matrix takes NumPy's fast indexed
+        # loop, several times faster than on (row, column) index pairs; on a few pairs the
+        # index arithmetic costs more than it saves.
+        know = self.know
+        if rows.size > 128 and know.flags.c_contiguous:
+            np.maximum.at(know.reshape(-1), rows * know.shape[1] + cols, levels)
+        else:
+            np.maximum.at(know, (rows, cols), levels)
+        if self._school_or is None:
+            return
+        local = (cols < self.slots).nonzero()[0]  # the pairs on local items, by position
+        if local.size == 0:
+            return
+        if local.size < cols.size:
+            rows, cols = rows.take(local), cols.take(local)
+            if levels.ndim:
+                levels = levels.take(local)
+        flags = levels.astype(np.uint8)
+        flags |= flags >> 1
+        if cols.size <= 128 or not self._school_or.flags.c_contiguous:
+            np.bitwise_or.at(self._school_or, (self.school.take(rows), cols), flags)
+        else:
+            # The flags of levels 0-3 are 0, 1, 3 and 3, each holding the bits of those below
+            # (and so does every entry of the matrix, an OR of such flags): their OR is their
+            # maximum, and np.maximum.at has a fast indexed loop where np.bitwise_or.at has none.
+            # The matrix is C-contiguous here, so its flat view is written in place.
+            np.maximum.at(self._school_or.reshape(-1), self.school.take(rows) * self.slots + cols, flags)
 
     def unlearn(self, rows: np.ndarray) -> None:
         """Clear the knowledge of ``rows`` (leavers, reused rows); their schools are recounted."""

@@ -108,3 +108,22 @@ def test_adding_one_tie_follows_the_batch_rule(data):
     assert n1 == n2
     for x, y in zip(one, two):
         np.testing.assert_array_equal(x, y)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), pairs=st.integers(1, 600), scalar=st.booleans())
+def test_learning_many_pairs_at_once_keeps_the_school_flags(seed, pairs, scalar):
+    """``learn`` on a batch (repeats, local and public items, one level or one per pair)
+    raises knowledge to the maximum asked and keeps each school's flags equal to a count from scratch."""
+    model = NLCModel(Scenario.load("baseline", overrides={"schedule.years": 1}), seed=1)
+    s = model.state
+    s.school_knowledge()  # the flags exist from here on and are kept by learn
+    rng = np.random.default_rng(seed)
+    rows = rng.choice(np.flatnonzero(s.alive), pairs)
+    cols = rng.integers(0, s.know.shape[1], pairs)
+    levels = np.int8(rng.integers(0, 4)) if scalar else rng.integers(0, 4, pairs).astype(np.int8)
+    want = s.know.copy()
+    np.maximum.at(want, (rows, cols), levels)
+    s.learn(rows, cols, levels)
+    np.testing.assert_array_equal(s.know, want)
+    check_state(model)
