@@ -75,6 +75,19 @@ def or_by(keys: np.ndarray, words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return keys.take(starts), np.bitwise_or.reduceat(words, starts, axis=0)
 
 
+def _raise_at(matrix: np.ndarray, rows: np.ndarray, cols: np.ndarray, values) -> None:
+    """``matrix[rows, cols] = max(matrix[rows, cols], values)``, in place; pairs may repeat.
+
+    On many pairs, ufunc.at on the flat (C-contiguous) matrix takes NumPy's fast
+    indexed loop, several times faster than on (row, column) index pairs; on a few
+    pairs the index arithmetic costs more than it saves.
+    """
+    if rows.size > 128 and matrix.flags.c_contiguous:
+        np.maximum.at(matrix.reshape(-1), rows * matrix.shape[1] + cols, values)
+    else:
+        np.maximum.at(matrix, (rows, cols), values)
+
+
 class State:
     """All arrays of one model run.  Shapes are fixed except when grown."""
 
@@ -227,14 +240,7 @@ class State:
     def learn(self, rows: np.ndarray, cols: np.ndarray, levels) -> None:
         """Raise knowledge: ``know[rows, cols]`` becomes at least ``levels`` (pairs may repeat)."""
         levels = np.asarray(levels, dtype=np.int8)  # one level for all pairs, or one per pair
-        # On many pairs, ufunc.at on the flat (C-contiguous) matrix takes NumPy's fast indexed
-        # loop, several times faster than on (row, column) index pairs; on a few pairs the
-        # index arithmetic costs more than it saves.
-        know = self.know
-        if rows.size > 128 and know.flags.c_contiguous:
-            np.maximum.at(know.reshape(-1), rows * know.shape[1] + cols, levels)
-        else:
-            np.maximum.at(know, (rows, cols), levels)
+        _raise_at(self.know, rows, cols, levels)
         if self._school_or is None:
             return
         local = (cols < self.slots).nonzero()[0]  # the pairs on local items, by position
@@ -246,14 +252,9 @@ class State:
                 levels = levels.take(local)
         flags = levels.astype(np.uint8)
         flags |= flags >> 1
-        if cols.size <= 128 or not self._school_or.flags.c_contiguous:
-            np.bitwise_or.at(self._school_or, (self.school.take(rows), cols), flags)
-        else:
-            # The flags of levels 0-3 are 0, 1, 3 and 3, each holding the bits of those below
-            # (and so does every entry of the matrix, an OR of such flags): their OR is their
-            # maximum, and np.maximum.at has a fast indexed loop where np.bitwise_or.at has none.
-            # The matrix is C-contiguous here, so its flat view is written in place.
-            np.maximum.at(self._school_or.reshape(-1), self.school.take(rows) * self.slots + cols, flags)
+        # The flags of levels 0-3 are 0, 1, 3 and 3, each holding the bits of those below (and so
+        # does every entry of the school matrix, an OR of such flags): ORing one in is raising to it.
+        _raise_at(self._school_or, self.school.take(rows), cols, flags)
 
     def unlearn(self, rows: np.ndarray) -> None:
         """Clear the knowledge of ``rows`` (leavers, reused rows); their schools are recounted."""
