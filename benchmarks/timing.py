@@ -98,7 +98,7 @@ def time_run(scenario: Scenario, seed: int = 1, weeks: int | None = None, repeat
     ``series=False``: an outcomes-only run, as an end-of-run sweep makes it
     (``nlcsim.run(..., series=False)``).
     """
-    from nlcsim.run import outcome_weeks
+    from nlcsim.measures import outcome_weeks
 
     weeks = scenario.weeks if weeks is None else weeks
     observe = None if series else outcome_weeks(scenario, weeks)

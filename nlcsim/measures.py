@@ -223,6 +223,18 @@ def knowledge_reach(model) -> tuple[float, float, float, float]:
     return reach, aware, s2s, n2n
 
 
+def second_year_end(weeks_per_year: int, weeks: int) -> int:
+    """The week whose row gives the MORI 2004 outcomes: the end of the second
+    school year, or the last week of a shorter run."""
+    return min(2 * weeks_per_year, weeks) - 1
+
+
+def outcome_weeks(scenario, weeks: int) -> set[int]:
+    """The weeks whose whole row :func:`outcomes` reads: the end of the second
+    school year and the last week of a run of ``weeks`` weeks."""
+    return {second_year_end(scenario.schedule.weeks_per_year, weeks), weeks - 1}
+
+
 def outcomes(model, table: np.ndarray) -> dict[str, float]:
     """End-of-run measures from the weekly table (rows = weeks, COLUMNS order)."""
     sc = model.scenario
@@ -232,7 +244,7 @@ def outcomes(model, table: np.ndarray) -> dict[str, float]:
         if name in col:
             out[name] = float(col[name][-1])
     wpy = sc.schedule.weeks_per_year
-    at_two = min(2 * wpy, table.shape[0]) - 1
+    at_two = second_year_end(wpy, table.shape[0])
     out["improved_teaching_share"] = float(col["improved_teaching_share"][at_two])
     out["improved_motivation_share"] = float(col["improved_motivation_share"][at_two])
     counts = col["interactions_per_teacher"] * col["teachers"]

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from .measures import outcome_weeks
 from .model import NLCModel, check_seed, seed_sequence
 from .scenario import Scenario
 
@@ -44,18 +45,12 @@ def replicate_seeds(seed: int, reps: int) -> list[np.random.SeedSequence]:
     return np.random.SeedSequence(check_seed(seed)).spawn(reps)
 
 
-def outcome_weeks(scenario: Scenario, weeks: int) -> set[int]:
-    """The weeks whose whole row the end-of-run outcomes read (``measures.outcomes``):
-    the last, and the end of the second school year (MORI 2004 timing)."""
-    return {min(2 * scenario.schedule.weeks_per_year, weeks) - 1, weeks - 1}
-
-
 def run(scenario: Scenario | str = "baseline", seed=1, overrides: Mapping[str, Any] | None = None,
         weeks: int | None = None, series: bool = True) -> RunResult:
     """Run one replicate of a scenario to the end (or for ``weeks`` weeks).
 
     ``series=False`` measures the whole weekly row only in the weeks the
-    outcomes read (:func:`outcome_weeks`), which is what an end-of-run sweep
+    outcomes read (:func:`nlcsim.measures.outcome_weeks`), which is what an end-of-run sweep
     needs: the same outcomes, to the bit, in less time.  The time series then
     holds just those weeks.
 
