@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import sys
 
 from .errors import UserError, make_folder
@@ -78,11 +77,6 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p = sub.add_parser("scenarios", help="list the preset scenarios and their stories")
     p.set_defaults(func=_cmd_scenarios)
     for name, (module, help_) in EXTERNAL.items():
-        try:
-            if importlib.util.find_spec(module) is None:
-                continue
-        except ModuleNotFoundError:  # its package is not there
-            continue
         p = sub.add_parser(name, help=help_)
         if name == command:
             mod = importlib.import_module(module)
