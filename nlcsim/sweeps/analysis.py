@@ -179,7 +179,7 @@ def grid_cells(table: pd.DataFrame, keys: list[str], outcome: str) -> pd.DataFra
     found = pd.DataFrame({"mean": g.mean(), "sd": g.std(ddof=1), "n": g.count()}).reset_index()
     cells = table[keys].drop_duplicates().sort_values(keys).merge(found, on=keys, how="left")
     cells["n"] = cells["n"].fillna(0).astype(int)
-    t = stats.t.ppf(0.975, np.maximum(cells["n"] - 1, 1))
+    t = stats.t.ppf(0.5 + CONF_LEVEL / 2, np.maximum(cells["n"] - 1, 1))
     cells["half_width"] = np.where(cells["n"] > 1, t * cells["sd"] / np.sqrt(np.maximum(cells["n"], 1)), np.nan)
     failed = table[table["status"] != "ok"].groupby(keys).size().rename("failed").reset_index()
     cells = cells.merge(failed, on=keys, how="left") if len(failed) else cells.assign(failed=0)

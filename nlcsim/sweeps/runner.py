@@ -146,17 +146,13 @@ def _make_executor(model, seed: int, workers: int | None, scheduler: str | None,
     return ProcessExecutor(model, seed, workers)
 
 
-def _pending(n_points: int, replicates: int, done: set[int],
-             overrides_of: Callable[[int], dict]) -> Iterator[tuple[int, int, int, dict]]:
-    for point in range(n_points):
-        overrides = None
+def _pending(overrides: list[dict], replicates: int, done: set[int]) -> Iterator[tuple[int, int, int, dict]]:
+    """The runs not yet done, in run_id order, with their point's overrides."""
+    for point, point_overrides in enumerate(overrides):
         for replicate in range(replicates):
             run_id = run_id_of(point, replicate, replicates)
-            if run_id in done:
-                continue
-            if overrides is None:
-                overrides = overrides_of(point)
-            yield (run_id, point, replicate, overrides)
+            if run_id not in done:
+                yield (run_id, point, replicate, point_overrides)
 
 
 @dataclass
@@ -368,7 +364,7 @@ def _run(exp, design, done, total, store, session, executor, model, chunk_runs, 
     from tqdm.auto import tqdm
 
     keys = exp.keys
-    pending = _pending(len(design), exp.replicates, done, design_overrides(design, keys).__getitem__)
+    pending = _pending(design_overrides(design, keys), exp.replicates, done)
     writer = _ChunkWriter(store, session, design, keys, model.outcome_names(), tally)
     retry: collections.deque = collections.deque()
     attempts: collections.Counter = collections.Counter()
@@ -462,7 +458,7 @@ def rerun(results: str | Path, run_id: int):
     point, replicate = point_replicate(run_id, replicates)
     design = store.read_design()
     keys = [f["key"] for f in manifest["experiment"]["factors"]]
-    overrides = design_overrides(design, keys)[point]
+    overrides = design_overrides(design.iloc[[point]], keys)[0]
     base = Scenario.load(store.root / manifest["base_scenario_file"])
     return run(base.with_overrides(overrides), seed=run_seed(manifest["seeds"]["experiment_seed"], point, replicate))
 

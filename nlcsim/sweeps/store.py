@@ -39,8 +39,9 @@ OUTCOMES, TIMESERIES = "outcomes", "timeseries"
 FORMAT = 1
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that the file is either the old one or the whole new one."""
+def write_atomic(path: Path, data) -> None:
+    """Write ``data`` (bytes, or any buffer such as a pyarrow Buffer) to ``path`` so that the file
+    is either the old one or the whole new one."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as fh:
         fh.write(data)
@@ -52,7 +53,7 @@ def write_atomic(path: Path, data: bytes) -> None:
 def write_parquet_atomic(path: Path, frame: pd.DataFrame) -> None:
     sink = pa.BufferOutputStream()
     pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), sink, compression="zstd")
-    write_atomic(path, sink.getvalue().to_pybytes())
+    write_atomic(path, sink.getvalue())  # a pyarrow Buffer: written without a copy to bytes
 
 
 class ResultsStore:
@@ -195,8 +196,9 @@ class ResultsStore:
         frames = []
         wanted = None if columns is None else list(dict.fromkeys(["run_id", *columns]))
         for p in files:
-            names = None if wanted is None else [c for c in wanted if c in pq.read_schema(p).names]
-            frames.append(pq.read_table(p, columns=names).to_pandas())  # only the columns asked for are read
+            chunk = pq.ParquetFile(p)  # its footer read once, for the schema and the read
+            names = None if wanted is None else [c for c in wanted if c in chunk.schema_arrow.names]
+            frames.append(chunk.read(columns=names).to_pandas())  # only the columns asked for are read
         df = pd.concat(frames, ignore_index=True)
         sort = ["run_id", "week"] if table == TIMESERIES and "week" in df else ["run_id"]
         df = df.sort_values(sort, kind="stable").reset_index(drop=True)
