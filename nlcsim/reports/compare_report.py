@@ -310,8 +310,9 @@ def _safe(label: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", label).strip("_") or "option"
 
 
-def content(result: Comparison, colours: dict[str, str], survival: pd.DataFrame, files: str) -> dict[str, Any]:
-    """Everything the page says, as plain data for the templates."""
+def content(result: Comparison, colours: dict[str, str], survival: pd.DataFrame, files: str,
+            command: str) -> dict[str, Any]:
+    """Everything the page says, as plain data for the templates (``command``: :func:`command_line`)."""
     horizon, survival_rows = _survival_rows(result, survival)
     alternatives = result.alternatives
     names = " and ".join([", ".join(alternatives[:-1]), alternatives[-1]] if len(alternatives) > 1 else alternatives)
@@ -327,7 +328,7 @@ def content(result: Comparison, colours: dict[str, str], survival: pd.DataFrame,
         "stories": [{"option": k, "story": result.options[k].meta.get("story", ""), "source": result.sources[k],
                      "years": result.options[k].schedule.years,
                      "funded": f"{result.options[k].funding.years:g}"} for k in result.labels],
-        "command": command_line(result),
+        "command": command,
         "software": {"nlcsim": result.version, "Python": platform.python_version(), "NumPy": np.__version__,
                      "Mesa": mesa.__version__, "pandas": pd.__version__},
         "scenario_files": {k: f"{files}/scenarios/{_safe(k)}.toml" for k in result.labels},
@@ -632,10 +633,10 @@ def _timeseries_bands(result: Comparison) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def _metadata(result: Comparison) -> dict[str, Any]:
+def _metadata(result: Comparison, command: str) -> dict[str, Any]:
     return {
         "package": "nlcsim", "version": result.version, "created": result.created,
-        "seconds": round(result.seconds, 2), "command": command_line(result),
+        "seconds": round(result.seconds, 2), "command": command,
         "seed": result.seed, "replicates": result.reps,
         "replicate_seeds": "replicate r of every option uses SeedSequence(seed).spawn(n)[r]",
         "seeds": [r.seed for r in result.runs[result.baseline]],
@@ -671,7 +672,8 @@ def write_report(result: Comparison, out: str | Path, format: str | None = None)
     _timeseries_bands(result).to_csv(files / "timeseries.csv", index=False)
     survival.to_csv(files / "survival.csv", index=False)
     result.parameter_differences().to_csv(files / "parameters.csv", index=False)
-    (files / "comparison.json").write_text(json.dumps(_metadata(result), indent=2, default=str), encoding="utf-8")
+    command = command_line(result)  # reloads every option's scenario: once for the page and the metadata
+    (files / "comparison.json").write_text(json.dumps(_metadata(result, command), indent=2, default=str), encoding="utf-8")
     for label in result.labels:
         (files / "scenarios" / f"{_safe(label)}.toml").write_text(result.options[label].to_toml(), encoding="utf-8")
 
@@ -683,7 +685,7 @@ def write_report(result: Comparison, out: str | Path, format: str | None = None)
     if not survival.empty:
         figures["survival"] = (survival_figure(result, colours, survival),
                                "Share of networks and schools still active after funding ends")
-    c = content(result, colours, survival, files.name)
+    c = content(result, colours, survival, files.name, command)
     images = {}
     for name, (fig, alt) in figures.items():
         png = figure_png(fig)

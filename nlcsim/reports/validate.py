@@ -141,7 +141,7 @@ class Pattern:
         return next(a for a in self.arms if a.name == name)
 
 
-_KINDS = {int: "a whole number", str: "text", list: "a list", dict: "a table"}
+_KINDS = {int: "a whole number", str: "text"}
 
 
 def _need(body: Mapping, key: str, kind, where: str, problems: list[str], default=None):
@@ -165,14 +165,6 @@ def _number(body: Mapping, key: str, where: str, problems: list[str], default: f
         problems.append(f"{where}.{key} = {value!r}: must be a number")
         return default
     return float(value)
-
-
-def _text(body: Mapping, key: str, where: str, problems: list[str], default: str = "") -> str:
-    value = body.get(key, default)
-    if not isinstance(value, str):
-        problems.append(f"{where}.{key} = {value!r}: must be text")
-        return default
-    return value
 
 
 def _table(body: Mapping, key: str, where: str, problems: list[str]) -> dict[str, Any]:
@@ -283,8 +275,8 @@ def load_pattern(path: str | Path, overrides: Mapping[str, Any] | None = None) -
     for col in series:
         if col not in COLUMNS:
             problems.append(f"pattern.series: {col!r} is not a time-series column")
-    level_name = _text(head, "level_name", "pattern", problems)
-    note = _text(head, "note", "pattern", problems)
+    level_name = _need(head, "level_name", str, "pattern", problems, "")
+    note = _need(head, "note", str, "pattern", problems, "")
 
     arms: list[Arm] = []
     declared: list[str] = []  # every arm's name, also of arms whose scenario failed
@@ -348,7 +340,7 @@ def load_pattern(path: str | Path, overrides: Mapping[str, Any] | None = None) -
         tol = _number(body, "tolerance", where, problems)
         if expect == "near" and len(problems) == before and (target is None or tol is None or tol <= 0):
             problems.append(f"{where}: expect = 'near' needs a numeric target and a tolerance > 0")
-        label = _text(body, "label", where, problems)
+        label = _need(body, "label", str, where, problems, "")
         checks.append(Check(outcome, expect, tuple(terms), than, target, tol, label))
     if check_bodies is not None and not check_bodies:
         problems.append("a pattern needs at least one [[check]]")
@@ -415,15 +407,20 @@ def _terms(body, where, names, failed, weeks, expect, arms, problems) -> list[Te
     return terms
 
 
+def _toml_or_empty(path: Path) -> dict[str, Any]:
+    """A TOML file's contents, or {} where it cannot be read or parsed (load_pattern says why)."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}
+
+
 def pattern_files(directory: str | Path | None = None) -> list[Path]:
     """The pattern files in a folder: its ``*.toml`` files, except those with none of the
     sections [pattern], [[arm]], [[check]] (such as scenario files the arms read)."""
     out = []
     for path in sorted(Path(directory or PATTERN_DIR).glob("*.toml")):
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-            data = {}  # load_pattern says what is wrong
+        data = _toml_or_empty(path)
         if data and not data.keys() & {"pattern", "arm", "check"}:
             continue
         out.append(path)
@@ -449,11 +446,8 @@ def load_patterns(directory: str | Path | None = None, only: Iterable[str] | Non
         raise PatternError(str(directory or PATTERN_DIR), ["no pattern files (*.toml) in this folder"])
     for path in files:
         if wanted is not None and path.stem not in wanted:
-            try:  # read just the number, so that unwanted files are not checked at all
-                head = tomllib.loads(path.read_text(encoding="utf-8")).get("pattern", {})
-                number = head.get("number") if isinstance(head, Mapping) else None
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-                number = None
+            head = _toml_or_empty(path).get("pattern", {})  # just the number: unwanted files are not checked
+            number = head.get("number") if isinstance(head, Mapping) else None
             if str(number) not in wanted:
                 continue
         out.append(load_pattern(path, overrides))
