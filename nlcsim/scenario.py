@@ -178,7 +178,7 @@ EVENT_KINDS: dict[str, str] = {
 _EVENT_FIELDS = {"week", "kind", "school", "network", "level"}
 META_KEYS = {"name": "a short title", "story": "the one-line story this scenario tells"}
 
-_BY_NAME = {p.name: p for p in PARAMS}
+PARAM_BY_NAME: dict[str, Param] = {p.name: p for p in PARAMS}  # key ("section.key") -> its Param
 SECTIONS: tuple[str, ...] = tuple(dict.fromkeys(p.section for p in PARAMS))
 
 
@@ -191,12 +191,14 @@ class ScenarioError(ValueError):
         super().__init__(problems_message(source, problems, "scenario"))
 
 
-def _suggest(name: str, candidates: Iterable[str]) -> str:
+def suggest(name: str, candidates: Iterable[str]) -> str:
+    """" (did you mean 'x'?)" for the closest of ``candidates`` to a misspelt ``name``, or ""."""
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
-def _check_value(param: Param, value: Any) -> str | None:
+def check_value(param: Param, value: Any) -> str | None:
+    """None if ``value`` is allowed for ``param``; else the problem, naming the key, the value and what is allowed."""
     kind = param.kind
     if kind is bool:
         ok = isinstance(value, bool)
@@ -347,7 +349,7 @@ class Scenario:
                     continue
                 for k, v in body.items():
                     if k not in META_KEYS:
-                        problems.append(f"unknown key 'meta.{k}'{_suggest(k, META_KEYS)}: allowed are {', '.join(META_KEYS)}")
+                        problems.append(f"unknown key 'meta.{k}'{suggest(k, META_KEYS)}: allowed are {', '.join(META_KEYS)}")
                     elif not isinstance(v, str):
                         problems.append(f"meta.{k} = {v!r}: must be text ({META_KEYS[k]})")
                     else:
@@ -359,7 +361,7 @@ class Scenario:
                     continue
                 for k, v in body.items():
                     if k not in mechanisms:
-                        problems.append(f"unknown key 'mechanisms.{k}'{_suggest(k, MECHANISMS)}: mechanisms are {', '.join(MECHANISMS)}")
+                        problems.append(f"unknown key 'mechanisms.{k}'{suggest(k, MECHANISMS)}: mechanisms are {', '.join(MECHANISMS)}")
                     elif not isinstance(v, bool):
                         problems.append(f"mechanisms.{k} = {v!r}: must be true or false ({MECHANISM_MEANINGS[k]})")
                     else:
@@ -367,19 +369,19 @@ class Scenario:
                 continue
             if section not in SECTIONS:
                 allowed = ", ".join((*SECTIONS, "mechanisms", "events", "meta"))
-                problems.append(f"unknown section [{section}]{_suggest(section, (*SECTIONS, 'mechanisms', 'events', 'meta'))}: sections are {allowed}")
+                problems.append(f"unknown section [{section}]{suggest(section, (*SECTIONS, 'mechanisms', 'events', 'meta'))}: sections are {allowed}")
                 continue
             if not isinstance(body, Mapping):
                 problems.append(f"[{section}] must be a table, got {body!r}")
                 continue
             for k, v in body.items():
                 name = f"{section}.{k}"
-                param = _BY_NAME.get(name)
+                param = PARAM_BY_NAME.get(name)
                 if param is None:
                     keys = [p.key for p in PARAMS if p.section == section]
-                    problems.append(f"unknown key '{name}'{_suggest(k, keys)}: keys in [{section}] are {', '.join(keys)}")
+                    problems.append(f"unknown key '{name}'{suggest(k, keys)}: keys in [{section}] are {', '.join(keys)}")
                     continue
-                err = _check_value(param, v)
+                err = check_value(param, v)
                 if err:
                     problems.append(err)
                 else:
@@ -388,17 +390,17 @@ class Scenario:
             if name.startswith("mechanisms."):
                 m = name.split(".", 1)[1]
                 if m not in mechanisms:
-                    problems.append(f"unknown key '{name}'{_suggest(m, MECHANISMS)}: mechanisms are {', '.join(MECHANISMS)}")
+                    problems.append(f"unknown key '{name}'{suggest(m, MECHANISMS)}: mechanisms are {', '.join(MECHANISMS)}")
                 elif not isinstance(v, bool):
                     problems.append(f"{name} = {v!r}: must be true or false")
                 else:
                     mechanisms[m] = v
                 continue
-            param = _BY_NAME.get(name)
+            param = PARAM_BY_NAME.get(name)
             if param is None:
-                problems.append(f"unknown key '{name}' in overrides{_suggest(name, _BY_NAME)}")
+                problems.append(f"unknown key '{name}' in overrides{suggest(name, PARAM_BY_NAME)}")
                 continue
-            err = _check_value(param, v)
+            err = check_value(param, v)
             if err:
                 problems.append(err + " [override]")
             else:
@@ -483,7 +485,7 @@ def _check_events(body: Any, problems: list[str]) -> list[dict]:
         bad = False
         for k in ev:
             if k not in _EVENT_FIELDS:
-                problems.append(f"unknown key '{where}.{k}'{_suggest(k, _EVENT_FIELDS)}: event keys are {', '.join(sorted(_EVENT_FIELDS))}")
+                problems.append(f"unknown key '{where}.{k}'{suggest(k, _EVENT_FIELDS)}: event keys are {', '.join(sorted(_EVENT_FIELDS))}")
                 bad = True
         kind = ev.get("kind")
         if kind not in EVENT_KINDS:

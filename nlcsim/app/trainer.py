@@ -24,7 +24,7 @@ from typing import Callable, Mapping
 import numpy as np
 
 from ..model import NLCModel
-from ..scenario import PARAMS, Scenario, preset_names
+from ..scenario import PARAM_BY_NAME, Scenario, preset_names
 
 # The most schools the network view stays legible for on a projector.
 MAX_SCHOOLS = 20
@@ -44,14 +44,12 @@ class SliderSpec:
     @property
     def meaning(self) -> str:
         """The plain-language meaning of the key, from :data:`nlcsim.scenario.PARAMS`."""
-        return _PARAM[self.key].meaning
+        return PARAM_BY_NAME[self.key].meaning
 
     @property
     def unit(self) -> str:
-        return _PARAM[self.key].unit
+        return PARAM_BY_NAME[self.key].unit
 
-
-_PARAM = {p.name: p for p in PARAMS}
 
 # The seven features (seed 000) and funding.  Ranges are the scenario's own,
 # except funding, which is kept to what a programme could plausibly pay and last

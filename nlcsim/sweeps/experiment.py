@@ -55,9 +55,8 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..errors import UserError, problems_message
-from ..scenario import _BY_NAME as _PARAM
-from ..scenario import (MECHANISMS, Scenario, ScenarioError, _check_value, _suggest, flat_overrides, is_number,
-                        resolve_near)
+from ..scenario import (MECHANISMS, PARAM_BY_NAME, Scenario, ScenarioError, check_value, flat_overrides, is_number,
+                        resolve_near, suggest)
 
 DESIGNS = ("grid", "lhs", "sobol", "morris", "list")
 DISTRIBUTIONS = ("uniform", "loguniform", "triangular", "normal")
@@ -271,14 +270,14 @@ def _section(data: Mapping, name: str, allowed: Mapping[str, str], problems: lis
         return {}
     for k in body:
         if k not in allowed:
-            problems.append(f"unknown key '{name}.{k}'{_suggest(k, allowed)}: keys are {', '.join(allowed)}")
+            problems.append(f"unknown key '{name}.{k}'{suggest(k, allowed)}: keys are {', '.join(allowed)}")
     return body
 
 
 def _read(data: Mapping, where: str, folder: Path, problems: list[str], custom: bool) -> Experiment:
     for section in data:
         if section not in SECTIONS:
-            problems.append(f"unknown section [{section}]{_suggest(section, SECTIONS)}: sections are {', '.join(SECTIONS)}")
+            problems.append(f"unknown section [{section}]{suggest(section, SECTIONS)}: sections are {', '.join(SECTIONS)}")
     head = _section(data, "experiment", EXPERIMENT_KEYS, problems)
     name = head.get("name", Path(where).stem if where != "<experiment>" else "experiment")
     design = head.get("design")
@@ -368,7 +367,7 @@ def _read(data: Mapping, where: str, folder: Path, problems: list[str], custom: 
         else:
             for c in columns:
                 if c not in COLUMNS:
-                    problems.append(f"record.timeseries_columns: unknown column {c!r}{_suggest(c, COLUMNS)}")
+                    problems.append(f"record.timeseries_columns: unknown column {c!r}{suggest(c, COLUMNS)}")
 
     # analysis defaults
     analysis = _section(data, "analysis", ANALYSIS_KEYS, problems)
@@ -382,7 +381,7 @@ def _read(data: Mapping, where: str, folder: Path, problems: list[str], custom: 
 
             for o in outcomes:
                 if o not in OUTCOMES:
-                    problems.append(f"analysis.outcomes: unknown outcome {o!r}{_suggest(o, OUTCOMES)}")
+                    problems.append(f"analysis.outcomes: unknown outcome {o!r}{suggest(o, OUTCOMES)}")
     target = analysis.get("target")
     if target is not None:
         try:
@@ -391,7 +390,7 @@ def _read(data: Mapping, where: str, folder: Path, problems: list[str], custom: 
                 from ..measures import OUTCOMES
 
                 if name_ not in OUTCOMES:
-                    problems.append(f"analysis.target: unknown outcome {name_!r}{_suggest(name_, OUTCOMES)}")
+                    problems.append(f"analysis.target: unknown outcome {name_!r}{suggest(name_, OUTCOMES)}")
         except UserError as err:
             problems.append(str(err))
     min_density = analysis.get("min_density", 0.8)
@@ -434,8 +433,8 @@ def _check_design_size(design, samples, levels, problems: list[str]) -> None:
 
 
 def _kind_of(key: str, values) -> str:
-    if key in _PARAM:
-        return {int: "int", float: "float", bool: "bool"}.get(_PARAM[key].kind, "float")
+    if key in PARAM_BY_NAME:
+        return {int: "int", float: "float", bool: "bool"}.get(PARAM_BY_NAME[key].kind, "float")
     if key.startswith("mechanisms."):
         return "bool"
     vals = [v for v in values if v is not None]
@@ -451,11 +450,11 @@ def _kind_of(key: str, values) -> str:
 def _check_key(key: str, where: str, problems: list[str], custom: bool) -> bool:
     if custom:
         return True
-    if key in _PARAM:
+    if key in PARAM_BY_NAME:
         return True
     if key.startswith("mechanisms.") and key.split(".", 1)[1] in MECHANISMS:
         return True
-    problems.append(f"{where}: unknown scenario key {key!r}{_suggest(key, list(_PARAM) + [f'mechanisms.{m}' for m in MECHANISMS])}"
+    problems.append(f"{where}: unknown scenario key {key!r}{suggest(key, list(PARAM_BY_NAME) + [f'mechanisms.{m}' for m in MECHANISMS])}"
                     " (see `nlcsim.scenario.PARAMS` or docs/ODD.md for every key)")
     return False
 
@@ -467,9 +466,9 @@ def _check_param_value(key: str, value, where: str, problems: list[str], custom:
         if not isinstance(value, bool):
             problems.append(f"{where} = {value!r}: {key} is a switch, true or false")
         return
-    p = _PARAM[key]
+    p = PARAM_BY_NAME[key]
 
-    err = _check_value(p, value)
+    err = check_value(p, value)
     if err:
         problems.append(f"{where}: {err}")
 
@@ -481,7 +480,7 @@ def _read_factor(i: int, body, design, problems: list[str], custom: bool) -> Fac
         return None
     for k in body:
         if k not in FACTOR_KEYS:
-            problems.append(f"unknown key '{where}.{k}'{_suggest(k, FACTOR_KEYS)}: factor keys are {', '.join(sorted(FACTOR_KEYS))}")
+            problems.append(f"unknown key '{where}.{k}'{suggest(k, FACTOR_KEYS)}: factor keys are {', '.join(sorted(FACTOR_KEYS))}")
     key = body.get("key")
     if not isinstance(key, str) or not key:
         problems.append(f"{where}.key = {key!r}: must name a scenario key, e.g. \"trust.initial\"")
