@@ -23,6 +23,7 @@ def test_the_benchmark_script_writes_every_section(tmp_path):
     res = json.loads((tmp_path / "performance.json").read_text())
     assert [r["scale"] for r in res["england"]] == [1, 2, 4]
     assert res["bounds"]["exchange_candidates"] > 0 and res["bounds"]["exchange_exchanges"] > 0
+    assert res["bounds"]["exchange_read_ms"] > 0 and res["bounds"]["exchange_bytes_read"] > 0
 
 
 def test_smoke_figures_never_overwrite_the_published_results():
