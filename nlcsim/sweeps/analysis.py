@@ -366,9 +366,7 @@ def analyze(results: str | Path, outcomes: list[str] | None = None, target: str 
             lines.append("")
         if frames:
             table_out = pd.concat(frames, ignore_index=True)
-            path = out / f"{design_name}_indices.csv"
-            write_atomic(path, table_out.to_csv(index=False).encode("utf-8"))
-            analysis.files.append(path)
+            _save_csv(analysis, out / f"{design_name}_indices.csv", table_out, index=False)
             setattr(analysis, design_name, table_out)
 
     if design_name in ("grid", "list"):
@@ -387,9 +385,7 @@ def analyze(results: str | Path, outcomes: list[str] | None = None, target: str 
                 view = grid_cells(table, pair, outcome)
                 analysis.files.append(_plot("grid", outcome, out, view, note, pair))
         analysis.grid = pd.concat(frames, ignore_index=True)
-        path = out / "grid_means.csv"
-        write_atomic(path, analysis.grid.to_csv(index=False).encode("utf-8"))
-        analysis.files.append(path)
+        _save_csv(analysis, out / "grid_means.csv", analysis.grid, index=False)
         lines.append(f"{design_name.capitalize()}: means with 95% CIs per point for {len(outcomes)} outcome(s) "
                      f"in grid_means.csv ({acc['failed']} failed runs left out, counted per point)"
                      + (f"; heatmaps over {' x '.join(varied[:2])}." if design_name == "grid" and len(varied) >= 2
@@ -411,11 +407,8 @@ def analyze(results: str | Path, outcomes: list[str] | None = None, target: str 
             for name, row in found["box"].iterrows():
                 lines.append(f"- {name} from {_fmt(row['min'])} to {_fmt(row['max'])} "
                              f"(sampled {_fmt(row['range_min'])} to {_fmt(row['range_max'])}; quasi-p {row['qp']:.2g})")
-            path = out / "discovery_box.csv"
-            write_atomic(path, found["box"].to_csv().encode("utf-8"))
-            write_atomic(out / "discovery_trajectory.csv",
-                         found["trajectory"].to_csv(index_label="box").encode("utf-8"))
-            analysis.files += [path, out / "discovery_trajectory.csv"]
+            _save_csv(analysis, out / "discovery_box.csv", found["box"])
+            _save_csv(analysis, out / "discovery_trajectory.csv", found["trajectory"], index_label="box")
             if plots:
                 from .plots import discovery_plot
 
@@ -437,6 +430,12 @@ def analyze(results: str | Path, outcomes: list[str] | None = None, target: str 
     write_atomic(out / "summary.json", json.dumps(summary, indent=2, default=str).encode("utf-8"))
     analysis.files += [out / "summary.md", out / "summary.json"]
     return analysis
+
+
+def _save_csv(analysis, path: Path, frame: pd.DataFrame, **to_csv) -> None:
+    """Write ``frame`` to ``path`` as CSV, whole or not at all, and list it among the analysis' files."""
+    write_atomic(path, frame.to_csv(**to_csv).encode("utf-8"))
+    analysis.files.append(path)
 
 
 def _plot(kind: str, outcome: str, out: Path, table: pd.DataFrame, note: str, pair=None) -> Path:
