@@ -49,6 +49,12 @@ TARGETS = {
 
 
 # -- England in a fresh process ------------------------------------------------------
+def child(cmd: list[str]) -> dict:
+    """Run this script as a child process; its result is the JSON on its last line of output."""
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def england_child(scale: int, weeks: int | None) -> dict:
     """One England run at ``scale`` x the networks; memory of this process, set-up and steps apart."""
     sc = Scenario.load("england")
@@ -81,10 +87,7 @@ def england_scaling(weeks: int | None, repeats: int) -> list[dict]:
         cmd = [sys.executable, str(Path(__file__).resolve()), "--child-england", str(scale)]
         if weeks is not None:
             cmd += ["--weeks", str(weeks)]
-        runs = []
-        for _ in range(repeats):
-            out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-            runs.append(json.loads(out.strip().splitlines()[-1]))
+        runs = [child(cmd) for _ in range(repeats)]
         best = min(runs, key=lambda r: r["wall_s"])
         best["walls_s"] = [r["wall_s"] for r in runs]
         rows.append(best)
@@ -121,7 +124,7 @@ def versus_virus(repeats: int, england: dict, virus_steps: int) -> list[dict]:
         # (objects for the garbage collector to walk, a grown heap) weighs on a per-agent model.
         cmd = [sys.executable, str(Path(__file__).resolve()), "--child-virus", str(agents), str(degree), str(steps),
                str(repeats)]
-        theirs = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
+        theirs = child(cmd)
         out.append({"population": label, "agents": agents, "mean_degree": degree, "nlcsim_agent_step_us": ours_us,
                     "virus_agent_step_us": theirs["agent_step_us"], "virus_fastest_us": theirs["fastest_us"],
                     "virus_slowest_us": theirs["slowest_us"], "virus_steps": steps,
