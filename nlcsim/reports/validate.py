@@ -222,9 +222,14 @@ def load_pattern(path: str | Path, overrides: Mapping[str, Any] | None = None) -
     keys out of range) is reported at once, naming the file and the key.
     """
     path = Path(path)
+    return _pattern(path, _read(path), overrides)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    """A pattern file's TOML; a PatternError saying why where it cannot be read or parsed."""
     src = str(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise PatternError(src, ["no such pattern file"]) from None
     except tomllib.TOMLDecodeError as err:
@@ -233,6 +238,11 @@ def load_pattern(path: str | Path, overrides: Mapping[str, Any] | None = None) -
         raise PatternError(src, ["not valid TOML: the file is not UTF-8 text"]) from None
     except OSError as err:
         raise PatternError(src, [f"cannot be read: {err.strerror or err}"]) from None
+
+
+def _pattern(path: Path, data: Mapping[str, Any], overrides: Mapping[str, Any] | None) -> Pattern:
+    """:func:`load_pattern` on a file already read."""
+    src = str(path)
     problems: list[str] = []
     for key in data:
         if key not in ("pattern", "arm", "check"):
@@ -407,24 +417,26 @@ def _terms(body, where, names, failed, weeks, expect, arms, problems) -> list[Te
     return terms
 
 
-def _toml_or_empty(path: Path) -> dict[str, Any]:
-    """A TOML file's contents, or {} where it cannot be read or parsed (load_pattern says why)."""
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return {}
+def _read_pattern_files(directory: str | Path | None) -> list[tuple[Path, dict[str, Any] | PatternError]]:
+    """Each pattern file of a folder, read once: its TOML, or why it cannot be read.  The
+    pattern files are the ``*.toml`` files except those that read with none of the sections
+    [pattern], [[arm]], [[check]] (such as scenario files the arms read)."""
+    out: list[tuple[Path, dict[str, Any] | PatternError]] = []
+    for path in sorted(Path(directory or PATTERN_DIR).glob("*.toml")):
+        try:
+            data = _read(path)
+        except PatternError as err:
+            out.append((path, err))
+            continue
+        if data and not data.keys() & {"pattern", "arm", "check"}:
+            continue
+        out.append((path, data))
+    return out
 
 
 def pattern_files(directory: str | Path | None = None) -> list[Path]:
-    """The pattern files in a folder: its ``*.toml`` files, except those with none of the
-    sections [pattern], [[arm]], [[check]] (such as scenario files the arms read)."""
-    out = []
-    for path in sorted(Path(directory or PATTERN_DIR).glob("*.toml")):
-        data = _toml_or_empty(path)
-        if data and not data.keys() & {"pattern", "arm", "check"}:
-            continue
-        out.append(path)
-    return out
+    """The pattern files in a folder (see :func:`_read_pattern_files`)."""
+    return [path for path, _ in _read_pattern_files(directory)]
 
 
 def _duplicate_numbers(patterns: Iterable[Pattern]) -> list[str]:
@@ -441,16 +453,19 @@ def load_patterns(directory: str | Path | None = None, only: Iterable[str] | Non
     """Every pattern file, sorted by number; ``only`` keeps numbers or file names."""
     wanted = {str(x).strip() for x in only} if only else None
     out = []
-    files = pattern_files(directory)
+    files = _read_pattern_files(directory)
     if not files:
         raise PatternError(str(directory or PATTERN_DIR), ["no pattern files (*.toml) in this folder"])
-    for path in files:
+    for path, data in files:
         if wanted is not None and path.stem not in wanted:
-            head = _toml_or_empty(path).get("pattern", {})  # just the number: unwanted files are not checked
+            # Just the number: unwanted files are not checked (one that cannot be read has none).
+            head = data.get("pattern", {}) if isinstance(data, dict) else {}
             number = head.get("number") if isinstance(head, Mapping) else None
             if str(number) not in wanted:
                 continue
-        out.append(load_pattern(path, overrides))
+        if isinstance(data, PatternError):
+            raise data
+        out.append(_pattern(path, data, overrides))
     if wanted is not None and not out:
         raise PatternError(str(directory or PATTERN_DIR), [f"no pattern matches {', '.join(sorted(wanted))}"])
     duplicates = _duplicate_numbers(out)
