@@ -56,7 +56,7 @@ class NLCModel(mesa.Model):
         self.week = 0
         self.state, info = build(sc, self.rng)
         st = self.state
-        self.funding_end = sc.funding_end_week if sc.mechanisms.funding else 10**9
+        self.funding_end = sc.money_end_week if sc.mechanisms.funding else 10**9  # a trainer's cut moves it earlier
         self.funding_override = np.full(st.net_alive.size, np.nan)
         self.influence_weight = INFLUENCE_WEIGHT
         self.created = 0

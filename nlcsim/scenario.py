@@ -469,7 +469,16 @@ class Scenario:
 
     @property
     def funding_end_week(self) -> int:
+        """The end of ``funding.years``: from this week ``funding.after_level`` replaces ``funding.level``."""
         return int(round(self.funding.years * self.schedule.weeks_per_year))
+
+    @property
+    def money_end_week(self) -> int:
+        """The week the programme's money ends, from which the outcomes measure survival
+        (``weeks_to_dormant``, ``sustainability``): the end of ``funding.years``, or an
+        earlier programme-wide ``funding_cut`` event."""
+        cuts = [e["week"] for e in self.events if e["kind"] == "funding_cut" and e.get("network") is None]
+        return int(min([self.funding_end_week, *cuts]))
 
 
 def _check_events(body: Any, problems: list[str]) -> list[dict]:

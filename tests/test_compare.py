@@ -208,3 +208,25 @@ def test_a_command_line_that_cannot_reproduce_a_python_comparison_says_why():
     assert "batches of 3 replicates" in command_line(mixed)
     plain = compare(["baseline", "high_trust"], reps=2, seed=2, workers=1, overrides=SMALL, outcomes=["mean_trust"])
     assert "from Python" not in command_line(plain)
+
+
+def test_survival_is_measured_from_a_programme_wide_funding_cut_as_the_model_measures_it(tmp_path):
+    # The cut at week 13 ends the money 26 weeks before funding.years would: the report's
+    # years after funding, its survival curve and the model's weeks_to_dormant all start there.
+    path = tmp_path / "cut_at_13.toml"
+    path.write_text('[meta]\nname = "cut_at_13"\n\n[[events]]\nweek = 13\nkind = "funding_cut"\n', encoding="utf-8")
+    result = compare(["baseline", str(path)], reps=3, seed=4, overrides=SMALL, workers=1, outcomes=["mean_trust"])
+    cut = result.labels[1]
+    sc = result.options[cut]
+    assert (sc.funding_end_week, sc.money_end_week, sc.weeks) == (39, 13, 78)
+    assert result.years_after_funding(cut) == 65 / 39 and result.years_after_funding("baseline") == 1.0
+    outcomes = result._outcomes(cut)
+    assert (outcomes["weeks_to_dormant"] <= 65).all()
+    assert (outcomes.loc[outcomes["network_dormant"] == 0, "weeks_to_dormant"] == 65).all()  # censored at the end
+    weeks = result.survival().query("option == @cut")["weeks_after_funding"]
+    assert weeks.max() <= 65
+
+
+def test_a_cut_in_one_network_does_not_end_the_programmes_money():
+    sc = Scenario.from_dict({"events": [{"week": 13, "kind": "funding_cut", "network": 0}]})
+    assert sc.money_end_week == sc.funding_end_week

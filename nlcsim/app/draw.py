@@ -242,9 +242,9 @@ def planned_funding_end(sc) -> int:
     ``funding.level`` is 0 from the start."""
     if sc.funding.level <= 0:
         return 0
-    cuts = [e["week"] for e in sc.events if e.get("network") is None
-            and (e["kind"] == "funding_cut" or (e["kind"] == "funding_change" and e["level"] <= 0))]
-    return int(min([sc.funding_end_week, *cuts]))
+    to_zero = [e["week"] for e in sc.events
+               if e.get("network") is None and e["kind"] == "funding_change" and e["level"] <= 0]
+    return int(min([sc.money_end_week, *to_zero]))
 
 
 def _funding_status(snap) -> str:

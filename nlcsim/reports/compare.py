@@ -299,7 +299,7 @@ class Comparison:
     def years_after_funding(self, option: str) -> float:
         """Years the run continues after the option's funding ends (0 if it never ends)."""
         sc = self.options[option]
-        return max(sc.weeks - sc.funding_end_week, 0) / sc.schedule.weeks_per_year
+        return max(sc.weeks - sc.money_end_week, 0) / sc.schedule.weeks_per_year
 
     def survival(self) -> pd.DataFrame:
         """Kaplan-Meier share of networks still active by week after funding ends, per option.
@@ -311,7 +311,7 @@ class Comparison:
         rows = []
         for label in self.labels:
             sc = self.options[label]
-            post = sc.weeks - sc.funding_end_week
+            post = sc.weeks - sc.money_end_week
             if post <= 0:
                 continue
             out = self._outcomes(label)

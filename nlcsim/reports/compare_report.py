@@ -98,7 +98,7 @@ def timeseries_figure(result: Comparison, colours: dict[str, str], series=MAIN_S
     ncols = 4
     nrows = math.ceil(len(series) / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(11, 2.6 * nrows + 0.6), sharex=True, squeeze=False)
-    ends = {k: result.options[k].funding_end_week for k in result.labels}
+    ends = {k: result.options[k].money_end_week for k in result.labels}
     same_end = len(set(ends.values())) == 1
     for label in result.labels:
         ts = result.timeseries(label)
@@ -185,9 +185,9 @@ def survival_figure(result: Comparison, colours: dict[str, str], survival: pd.Da
                           alpha=0.15, linewidth=0)
         sc = result.options[label]
         ts = result.timeseries(label)
-        after = ts[ts["week"] >= sc.funding_end_week]
+        after = ts[ts["week"] >= sc.money_end_week]
         b = band(after, "active_schools_share")
-        years = (b.index.to_numpy() - sc.funding_end_week) / sc.schedule.weeks_per_year
+        years = (b.index.to_numpy() - sc.money_end_week) / sc.schedule.weeks_per_year
         right.plot(years, b["mean"], color=colours[label], linewidth=1.8)
         right.fill_between(years, b["low"], b["high"], color=colours[label], alpha=0.15, linewidth=0)
     left.set_title("Networks still active (not gone dormant)", fontsize=10)
@@ -327,7 +327,8 @@ def content(result: Comparison, colours: dict[str, str], survival: pd.DataFrame,
         "any_survival": not survival.empty,
         "stories": [{"option": k, "story": result.options[k].meta.get("story", ""), "source": result.sources[k],
                      "years": result.options[k].schedule.years,
-                     "funded": f"{result.options[k].funding.years:g}"} for k in result.labels],
+                     "funded": f"{result.options[k].money_end_week / result.options[k].schedule.weeks_per_year:g}"}
+                    for k in result.labels],
         "command": command,
         "software": {"nlcsim": result.version, "Python": platform.python_version(), "NumPy": np.__version__,
                      "Mesa": mesa.__version__, "pandas": pd.__version__},

@@ -27,7 +27,7 @@ def band(ts: pd.DataFrame, column: str, level: float = 0.95) -> pd.DataFrame:
 def plot_main_series(ts: pd.DataFrame, scenario, path: str | Path, columns=MAIN_SERIES) -> Path:
     fig, axes = plt.subplots(2, 4, figsize=(14, 6), sharex=True)
     wpy = scenario.schedule.weeks_per_year
-    end = scenario.funding_end_week
+    end = scenario.money_end_week
     for ax, col in zip(axes.ravel(), columns):
         b = band(ts, col)
         years = b.index.to_numpy() / wpy

@@ -712,7 +712,7 @@ def plot_pattern(result: PatternResult, path: str | Path) -> Path:
             yrs = b.index.to_numpy() / a.scenario.schedule.weeks_per_year
             ax.plot(yrs, b["mean"], color=colours[i % len(colours)], label=a.name, linewidth=1.2)
             ax.fill_between(yrs, b["low"], b["high"], color=colours[i % len(colours)], alpha=0.2, linewidth=0)
-        end = p.arms[0].scenario.funding_end_week / p.arms[0].scenario.schedule.weeks_per_year
+        end = p.arms[0].scenario.money_end_week / p.arms[0].scenario.schedule.weeks_per_year
         ax.axvline(end, color="grey", linestyle=":", linewidth=1)
         ax.set_title(f"{col} (mean, 95% band)", fontsize=9)
         ax.set_xlabel("year")
