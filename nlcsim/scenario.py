@@ -192,7 +192,7 @@ class ScenarioError(ValueError):
 
 
 def suggest(name: str, candidates: Iterable[str]) -> str:
-    """" (did you mean 'x'?)" for the closest of ``candidates`` to a misspelt ``name``, or ""."""
+    """A hint, `` (did you mean 'x'?)``, naming the closest of ``candidates`` to a misspelt ``name``; "" if none is close."""
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
