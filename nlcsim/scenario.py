@@ -477,8 +477,14 @@ class Scenario:
         """The week the programme's money ends, from which the outcomes measure survival
         (``weeks_to_dormant``, ``sustainability``): the end of ``funding.years``, or an
         earlier programme-wide ``funding_cut`` event."""
-        cuts = [e["week"] for e in self.events if e["kind"] == "funding_cut" and e.get("network") is None]
+        cuts = [e["week"] for e in self.events if ends_the_money(e)]
         return int(min([self.funding_end_week, *cuts]))
+
+
+def ends_the_money(event: Mapping[str, Any]) -> bool:
+    """Whether an event ends the programme's money, from which survival is measured:
+    a ``funding_cut`` for every network (one without a ``network``)."""
+    return event["kind"] == "funding_cut" and event.get("network") is None
 
 
 def _check_events(body: Any, problems: list[str]) -> list[dict]:

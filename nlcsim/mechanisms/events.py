@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..scenario import ends_the_money
 from ..state import ACTIVE, BROKERING, FUNCTIONS, LEFT, PRACTITIONER, PROFOUND
 from .turnover import replace
 
@@ -26,7 +27,7 @@ def apply(model, event: dict) -> None:
         set_funding(model, event["level"], event.get("network"))
     elif kind == "funding_cut":
         set_funding(model, 0.0, event.get("network"))
-        if event.get("network") is None:  # the programme's money ends now: survival is measured from here
+        if ends_the_money(event):  # survival is measured from here (a trainer's cut; scheduled ones are known at the start)
             model.funding_end = min(model.funding_end, model.week)
     elif kind == "head_leaves":
         head_leaves(model, event.get("school"))
