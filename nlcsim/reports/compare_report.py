@@ -310,6 +310,13 @@ def _safe(label: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", label).strip("_") or "option"
 
 
+def _story(result: Comparison, label: str) -> dict:
+    """One option's row of the "options" table: its story, source, length and funded years."""
+    sc = result.options[label]
+    return {"option": label, "story": sc.meta.get("story", ""), "source": result.sources[label],
+            "years": sc.schedule.years, "funded": f"{sc.money_end_week / sc.schedule.weeks_per_year:g}"}
+
+
 def content(result: Comparison, colours: dict[str, str], survival: pd.DataFrame, files: str,
             command: str) -> dict[str, Any]:
     """Everything the page says, as plain data for the templates (``command``: :func:`command_line`)."""
@@ -325,10 +332,7 @@ def content(result: Comparison, colours: dict[str, str], survival: pd.DataFrame,
         "parameters": _parameter_rows(result),
         "horizon": horizon, "survival_rows": survival_rows,
         "any_survival": not survival.empty,
-        "stories": [{"option": k, "story": result.options[k].meta.get("story", ""), "source": result.sources[k],
-                     "years": result.options[k].schedule.years,
-                     "funded": f"{result.options[k].money_end_week / result.options[k].schedule.weeks_per_year:g}"}
-                    for k in result.labels],
+        "stories": [_story(result, k) for k in result.labels],
         "command": command,
         "software": {"nlcsim": result.version, "Python": platform.python_version(), "NumPy": np.__version__,
                      "Mesa": mesa.__version__, "pandas": pd.__version__},
