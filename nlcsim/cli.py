@@ -33,8 +33,8 @@ def _cmd_run(args) -> int:
         raise UserError("--workers must be at least 1")
     if args.out:  # a folder that cannot be made fails now, not after the runs
         make_folder(args.out, "--out")
-    runs = run_replicates(args.scenario, seed=args.seed, reps=args.reps,
-                          overrides=parse_sets(args.set), workers=args.workers)
+    overrides = parse_sets(args.set)
+    runs = run_replicates(args.scenario, seed=args.seed, reps=args.reps, overrides=overrides, workers=args.workers)
     sc = runs[0].scenario
     table = summarise(runs)
     print(f"nlcsim: {sc.name}, {args.reps} replicate(s), seed {args.seed}, "
@@ -45,7 +45,7 @@ def _cmd_run(args) -> int:
         ci = f"({row.ci_low:.4g} to {row.ci_high:.4g})" if args.reps > 1 else ""
         print(f"{name:<{width}}  {row['mean']:>10.4g}  {ci:>23}")
     if args.out:
-        path = write_results(runs, args.out, args.seed)
+        path = write_results(runs, args.out, args.seed, overrides)
         print(f"results written to {path}/")
     return 0
 

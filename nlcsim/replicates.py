@@ -60,14 +60,23 @@ def mean_ci(values, level: float = 0.95) -> tuple[float, float, float, float]:
     return m, m - half, m + half, sd
 
 
+def within_0_1(unit: str) -> bool:
+    """Whether a measure with this unit (``COLUMNS``/``OUTCOMES``) lies in 0-1: a share or a 0-1 scale."""
+    return unit == "0-1" or unit.startswith("share")
+
+
 def outcome_ci(name: str, values, level: float = 0.95) -> tuple[float, float, float, float]:
     """Mean, CI low, CI high and sd of one outcome over replicates.
 
     A 0/1 outcome (``network_dormant``) is a proportion: its CI is Wilson's
     score interval, which stays within 0-1 (SciPy's ``binomtest``); any other
-    outcome gets the Student t interval of :func:`mean_ci`.
+    outcome gets the Student t interval of :func:`mean_ci`, cut at 0 and 1
+    for a share or a 0-1 scale (with few replicates and a wide spread it can
+    pass them, and no mean can).
     """
     m, lo, hi, sd = mean_ci(values, level)
+    if within_0_1(OUTCOMES.get(name, ("",))[0]):
+        lo, hi = max(lo, 0.0), min(hi, 1.0)
     if OUTCOMES.get(name, ("",))[0] == "0/1" and np.isfinite(m):
         x = np.asarray(values, dtype=float)
         x = x[np.isfinite(x)]
@@ -105,8 +114,12 @@ def timeseries_table(runs: list[RunResult]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def write_results(runs: list[RunResult], out: str | Path, seed: int) -> Path:
-    """timeseries.csv, outcomes.csv, scenario.toml, run.json and main_series.png in ``out``."""
+def write_results(runs: list[RunResult], out: str | Path, seed: int,
+                  overrides: Mapping[str, Any] | None = None) -> Path:
+    """timeseries.csv, outcomes.csv, scenario.toml, run.json and main_series.png in ``out``.
+
+    ``overrides``: the ``--set`` values the scenario was loaded with, recorded
+    in run.json beside its source (scenario.toml holds the resolved result)."""
     from .reports.plots import plot_main_series
 
     out = Path(out)
@@ -118,7 +131,7 @@ def write_results(runs: list[RunResult], out: str | Path, seed: int) -> Path:
     (out / "scenario.toml").write_text(sc.to_toml(), encoding="utf-8")
     meta = {
         "package": "nlcsim", "version": __version__, "scenario": sc.name, "source": sc.source,
-        "seed": seed, "replicates": len(runs),
+        "overrides": dict(overrides or {}), "seed": seed, "replicates": len(runs),
         "replicate_seeds": [r.seed for r in runs],
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "seconds": [round(r.seconds, 4) for r in runs],

@@ -60,7 +60,7 @@ def test_high_trust_and_heads_only_leadership_move_the_outcomes_the_brief_expect
     assert all(e["diff_high"] < 0 and e["verdict"] == "worse" for e in heads.values()), heads
     assert policy_options.effect("heads_only_leadership", "active_schools_share")["p_better"] < 0.5
     words = {s["option"]: s for s in policy_options.summary()}
-    assert any(c["phrase"] == "the share of joint work" and c["verb"] == "raises"
+    assert any(c["phrase"] == "the share of joint work over the run" and c["verb"] == "raises"
                for c in words["high_trust"]["changes"])
     assert words["heads_only_leadership"]["schools"].startswith("It keeps")
     assert list(policy_options.parameter_differences()["parameter"]) == ["trust.initial", "leadership.distribution"]
@@ -73,6 +73,37 @@ def test_survival_after_funding_starts_at_one_and_never_rises(policy_options):
         assert s["still_active"].iloc[0] == 1.0
         assert (np.diff(s["still_active"].to_numpy()) <= 1e-12).all()
         assert ((s["low"] <= s["still_active"] + 1e-12) & (s["still_active"] <= s["high"] + 1e-12)).all()
+
+
+def test_a_baseline_given_as_a_path_is_the_option_already_listed():
+    path = str(Scenario.load("baseline").source)
+    result = compare(["baseline", "high_trust"], baseline=path, reps=2, seed=2, overrides=SMALL, workers=1,
+                     outcomes=["practice_change"])
+    assert result.labels == ["baseline", "high_trust"] and result.baseline == "baseline"
+    result = compare(["high_trust", "baseline"], baseline=path, reps=2, seed=2, overrides=SMALL, workers=1,
+                     outcomes=["practice_change"])
+    assert result.labels == ["baseline", "high_trust"]
+
+
+def test_the_report_says_when_each_outcome_is_read(html_report):
+    text = html_report.read_text()
+    assert "after two school years (MORI 2004 timing)" in text  # improved teaching
+    assert "over the whole run" in text  # joint work
+    assert "at the end of the run" in text  # practice change
+
+
+def test_confidence_intervals_of_shares_stay_within_0_and_1():
+    from nlcsim.replicates import outcome_ci
+    from nlcsim.reports.plots import band
+
+    m, lo, hi, _ = outcome_ci("learning_leadership", [0.7, 1.0, 1.0])
+    assert 0.0 <= lo < m < hi == 1.0
+    m, lo, hi, _ = outcome_ci("practice_change", [-0.2, 0.01, 0.02])  # a gain can be negative: not cut
+    assert lo < -0.2
+    ts = pd.DataFrame({"week": [0, 0, 0], "joint_work_share": [0.0, 0.0, 0.9], "pupil_outcome": [0.0, 0.0, 0.9]})
+    b = band(ts, "joint_work_share")
+    assert b["low"].iloc[0] == 0.0 and b["high"].iloc[0] <= 1.0
+    assert band(ts, "pupil_outcome")["low"].iloc[0] < 0  # an effect size is not cut
 
 
 def test_every_default_outcome_states_which_way_is_better():

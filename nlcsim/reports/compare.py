@@ -43,7 +43,7 @@ from scipy import stats
 from .. import __version__
 from ..errors import UserError, make_folder
 from ..scenario import parse_sets
-from ..measures import OUTCOMES
+from ..measures import FLOW, OUTCOMES
 from ..replicates import mean_ci, outcome_ci, outcomes_table, run_job, timeseries_table
 from ..run import RunResult, replicate_seeds
 from ..scenario import PARAMS, Scenario
@@ -62,21 +62,21 @@ READING: dict[str, tuple[int, str, str]] = {
     "knowledge_created": (HIGHER, "Knowledge created", "knowledge created"),
     "knowledge_reach": (HIGHER, "Knowledge reach across schools", "the reach of knowledge across schools"),
     "awareness_reach": (HIGHER, "Awareness across schools", "awareness across schools"),
-    "storytelling_share": (NEITHER, "Storytelling and scanning", "the share of storytelling and scanning"),
-    "aid_share": (NEITHER, "Aid and assistance", "the share of aid and assistance"),
-    "sharing_share": (NEITHER, "Sharing", "the share of sharing"),
-    "joint_work_share": (HIGHER, "Joint work", "the share of joint work"),
-    "conflict_share": (NEITHER, "Unresolved conflict", "the share of unresolved conflict"),
-    "interactions_per_teacher": (HIGHER, "Collaboration per teacher", "collaboration per teacher"),
+    "storytelling_share": (NEITHER, "Storytelling and scanning", "the share of storytelling and scanning over the run"),
+    "aid_share": (NEITHER, "Aid and assistance", "the share of aid and assistance over the run"),
+    "sharing_share": (NEITHER, "Sharing", "the share of sharing over the run"),
+    "joint_work_share": (HIGHER, "Joint work", "the share of joint work over the run"),
+    "conflict_share": (NEITHER, "Unresolved conflict", "the share of unresolved conflict over the run"),
+    "interactions_per_teacher": (HIGHER, "Collaboration per teacher", "collaboration per teacher over the run"),
     "mean_trust": (HIGHER, "Trust", "trust"),
     "cross_school_ties": (HIGHER, "Cross-school ties", "active ties between schools"),
     "engagement": (HIGHER, "Engagement", "engagement"),
     "member_share": (HIGHER, "Teachers taking part", "the share of teachers taking part"),
     "active_schools_share": (HIGHER, "Schools still active", "the share of schools still active"),
-    "sustainability": (HIGHER, "Sustained activity", "sustained activity"),
+    "sustainability": (HIGHER, "Sustained activity", "activity in the last year against the last funded year"),
     "pupil_outcome": (HIGHER, "Pupil outcomes", "pupil outcomes"),
-    "improved_teaching_share": (HIGHER, "Improved teaching (MORI question)", "the share reporting improved teaching"),
-    "improved_motivation_share": (HIGHER, "Improved motivation (MORI question)", "the share reporting improved motivation"),
+    "improved_teaching_share": (HIGHER, "Improved teaching (MORI question)", "the share reporting improved teaching after two years"),
+    "improved_motivation_share": (HIGHER, "Improved motivation (MORI question)", "the share reporting improved motivation after two years"),
     "learning_pupil": (HIGHER, "Pupil learning", "pupil learning"),
     "learning_adult": (HIGHER, "Adult learning", "adult learning"),
     "learning_leadership": (HIGHER, "Leadership learning", "leadership learning"),
@@ -88,9 +88,21 @@ READING: dict[str, tuple[int, str, str]] = {
     "network_dormant": (LOWER, "Networks gone dormant", "the share of networks gone dormant"),
 }
 
+# weeks_to_dormant is not among them: a run that never goes dormant counts its weeks to the end of
+# the run, so its mean depends on how long each option is followed; the survival section (Kaplan-Meier,
+# censored) answers the same question properly.
 DEFAULT_OUTCOMES = ("practice_change", "pupil_outcome", "improved_teaching_share", "joint_work_share",
                     "mean_trust", "knowledge_reach", "engagement", "learning_leadership",
-                    "active_schools_share", "sustainability", "weeks_to_dormant")
+                    "active_schools_share", "sustainability")
+# When an outcome is read, where it is not the last week of the run.
+WHEN = {
+    "improved_teaching_share": "after two school years (MORI 2004 timing)",
+    "improved_motivation_share": "after two school years (MORI 2004 timing)",
+    **{name: "over the whole run" for name in FLOW},
+    "sustainability": "last year of the run against the last funded year",
+    "weeks_to_dormant": "after funding ends; a run that never goes dormant counts its weeks to the end of the run",
+    "network_dormant": "after funding ends, by the end of the run",
+}
 DEFAULT_PRIMARY = ("practice_change", "active_schools_share")
 AUTO_BATCH = 10
 
@@ -98,6 +110,11 @@ AUTO_BATCH = 10
 def direction(outcome: str) -> int:
     """+1 if higher is better, -1 if lower is better, 0 if neither."""
     return READING.get(outcome, (NEITHER,))[0]
+
+
+def when(outcome: str) -> str:
+    """When an outcome is read: "at the end of the run" unless :data:`WHEN` says otherwise."""
+    return WHEN.get(outcome, "at the end of the run")
 
 
 def short_name(outcome: str) -> str:
@@ -467,8 +484,9 @@ def compare(scenarios: Sequence[Scenario | str], baseline: str | None = None, re
     """Run every option with the same replicate seeds and pair their outcomes with the baseline's.
 
     ``scenarios``: preset names, paths or Scenario objects (the options).
-    ``baseline``: the option the others are compared with (its name or what was
-    passed for it); default the first option; a name not among the options is
+    ``baseline``: the option the others are compared with (its name, what was
+    passed for it, or the same scenario given another way, such as a path to
+    its preset); default the first option; a name not among the options is
     loaded and added as the first option.  ``reps``: replicates per option, or
     ``"auto"``: batches of ``batch`` (10) are added, taking the seeds of
     ``SeedSequence(seed).spawn(max_reps)`` in order, until every primary
@@ -482,6 +500,9 @@ def compare(scenarios: Sequence[Scenario | str], baseline: str | None = None, re
     base_label = next(iter(options), None)
     if baseline is not None:
         named = [k for k in options if baseline in (k, sources[k])]
+        if not named:  # the same scenario given another way (a path to a preset, say) is that option
+            wanted = Scenario.load(baseline, overrides=overrides)
+            named = [k for k in options if options[k] == wanted]
         if named:
             base_label = named[0]
         else:  # a baseline that is not among the options joins them

@@ -29,7 +29,7 @@ from matplotlib.ticker import MaxNLocator, PercentFormatter  # noqa: E402
 from ..measures import COLUMNS, OUTCOMES  # noqa: E402
 from ..scenario import Scenario, ScenarioError, override_text  # noqa: E402
 from .compare import (AUTO_BATCH, HIGHER, LOWER, Comparison, difference_text, direction, is_share,  # noqa: E402
-                      level_text, short_name, stopping_sentence, unit, value_text)
+                      level_text, short_name, stopping_sentence, unit, value_text, when)
 from .html import data_uri, figure_png, markdown_table, option_colours, page, render  # noqa: E402
 from .plots import MAIN_SERIES, band  # noqa: E402
 
@@ -237,7 +237,7 @@ def _outcome_rows(result: Comparison) -> list[dict[str, Any]]:
                            f"higher in {_percent(e['p_higher'])}",
                            verdict=e["verdict"], badge=_badge(e["verdict"]))
             rows.append(row)
-        groups.append({"outcome": name, "title": short_name(name), "unit": unit(name),
+        groups.append({"outcome": name, "title": short_name(name), "unit": unit(name), "when": when(name),
                        "direction": DIRECTION_WORDS.get(direction(name), "no better direction"),
                        "primary": name in result.primary, "rows": rows})
     return groups
@@ -402,7 +402,7 @@ BODY = """
 
 <section class="outcomes" id="outcomes">
   <h2>Outcomes</h2>
-  <p class="note">At the end of the run unless the outcome says otherwise. <em>Better in</em>: the share of matched runs in which the
+  <p class="note">Each outcome says when it is read. <em>Better in</em>: the share of matched runs in which the
   option did better than {{ result.baseline }} (ties count half); it describes single runs, not the mean.
   {% if primary %}Primary outcomes: {{ primary | join(", ") }}.{% endif %}</p>
   <table class="outcome-table">
@@ -410,7 +410,7 @@ BODY = """
       <th class="num">Better in</th><th>Verdict</th></tr></thead>
     <tbody>
     {% for g in outcome_groups %}
-      <tr class="group"><td colspan="5">{{ g.title }}{% if g.primary %} (primary){% endif %} <span class="note">&middot; {{ g.unit }} &middot; {{ g.direction }}</span></td></tr>
+      <tr class="group"><td colspan="5">{{ g.title }}{% if g.primary %} (primary){% endif %} <span class="note">&middot; {{ g.when }} &middot; {{ g.unit }} &middot; {{ g.direction }}</span></td></tr>
       {% for r in g.rows %}
       <tr><td class="option"><span class="swatch" style="background: {{ colours[r.option] }}"></span>{{ r.option }}</td>
           <td class="num">{{ r.mean }}</td><td class="num">{{ r.diff }}</td><td class="num">{{ r.p_better }}</td>
@@ -605,7 +605,7 @@ def _markdown_tables(c: dict[str, Any]) -> dict[str, str]:
     rows = []
     for g in c["outcome_groups"]:
         for r in g["rows"]:
-            rows.append([f"{g['title']} ({g['direction']})", r["option"], r["mean"], r["diff"], r["p_better"],
+            rows.append([f"{g['title']}, {g['when']} ({g['direction']})", r["option"], r["mean"], r["diff"], r["p_better"],
                          r["verdict"]])
     outcomes = markdown_table(["Outcome", "Option", "Mean (95% CI)", f"Difference from {result.baseline} (95% CI)",
                                "Better in", "Verdict"], rows, "llrrrl")
