@@ -60,8 +60,8 @@ OUTCOMES: dict[str, tuple[str, str]] = {
     "improved_teaching_share": ("share of teachers", "improved_teaching_share after two school years (MORI 2004 timing), or at the end of a shorter run"),
     "improved_motivation_share": ("share of teachers", "improved_motivation_share after two school years, or at the end of a shorter run"),
     "sustainability": ("ratio", "interactions per teacher in the last year of the run / in the last funded year (the first year if funding outlasts the run), capped at 2"),
-    "weeks_to_dormant": ("weeks", "weeks after funding ends until 13-week activity falls below 25% of the funded level; censored at the end of the run"),
-    "network_dormant": ("0/1", "1 if the network went dormant after funding ended"),
+    "weeks_to_dormant": ("weeks", "weeks after funding ends until 13-week activity falls below 25% of the funded level; censored at the end of the run; NaN when funding does not end within the run"),
+    "network_dormant": ("0/1", "1 if the activity of the programme (all its networks together) went dormant after funding ended, as weeks_to_dormant measures; NaN when funding does not end within the run"),
 }
 for _k in FLOW:
     OUTCOMES[_k] = (COLUMNS[_k][0], COLUMNS[_k][1] + ", over the whole run")
@@ -124,7 +124,7 @@ def record(model, inter, full: bool = True) -> tuple:
     mean_trust = _mean(st.trust.reshape(-1).take(tie)) if tie.size else 0.0
     row = tie // st.nbr.shape[1]
     cross_recent = ((st.school.take(nbr.take(tie)) != st.school.take(row))
-                    & (st.last_used.reshape(-1).take(tie) >= model.week - 13) & teach.take(row))
+                    & (st.last_used.reshape(-1).take(tie) > model.week - 13) & teach.take(row))  # this week and the 12 before
     cross_ties = np.count_nonzero(cross_recent) / n_t
 
     ever = max(int(model.schools_ever), 1)
@@ -263,9 +263,11 @@ def outcomes(model, table: np.ndarray) -> dict[str, float]:
         ref = activity[:wpy].mean()
     last = activity[-wpy:].mean()
     out["sustainability"] = float(min(2.0, last / ref)) if ref > 0 else 0.0
-    dormant_week = weeks - end if end < weeks else 0
-    dormant = 0.0
-    if 0 <= end < weeks and ref > 0:
+    if end >= weeks:  # the money does not end within the run: no time after it to measure
+        out["weeks_to_dormant"] = out["network_dormant"] = np.nan
+        return out
+    dormant_week, dormant = weeks - end, 0.0  # censored at the end of the run
+    if ref > 0:
         rolling = np.convolve(activity, np.ones(13) / 13, mode="full")[: weeks]
         below = np.flatnonzero(rolling[end:] < 0.25 * ref)
         if below.size:

@@ -56,7 +56,7 @@ class NLCModel(mesa.Model):
         self.week = 0
         self.state, info = build(sc, self.rng)
         st = self.state
-        self.funding_end = sc.money_end_week if sc.mechanisms.funding else 10**9  # a trainer's cut moves it earlier
+        self.funding_end = sc.money_end_week  # a trainer's cut moves it earlier
         self.funding_override = np.full(st.net_alive.size, np.nan)
         self.influence_weight = INFLUENCE_WEIGHT
         self.created = 0
@@ -78,7 +78,6 @@ class NLCModel(mesa.Model):
         self.schools = [School(self, k) for k in range(info["n_schools"])]
         self._agents_by_row = np.empty(st.rows, dtype=object)
         self.refresh_structure()
-        self.schools_ever = int(st.school_alive.sum())
         rows = np.flatnonzero(st.alive)
         for r in rows:  # creating the Mesa agent objects, once
             self._agents_by_row[r] = self._agent_class(r)(self, r)
@@ -233,21 +232,31 @@ class NLCModel(mesa.Model):
         ncount = np.bincount(nets[live], minlength=st.net_alive.size)
         self._net_start = np.concatenate([[0], np.cumsum(ncount)[:-1]])
         self._net_count = ncount
-        self.schools_ever = max(getattr(self, "schools_ever", 0), int(st.school_alive.sum()))
+        self.schools_ever = int(np.count_nonzero(nets >= 0))  # every school that has been in the programme (indices are not reused)
         used = int(np.flatnonzero(st.school_network >= 0).max(initial=-1)) + 1
         while len(self.schools) < used:
             self.schools.append(School(self, len(self.schools)))
 
     def random_member_of(self, schools: np.ndarray, members_only: bool = True) -> np.ndarray:
-        """A random colleague in each given school (-1 where the draw is not eligible)."""
+        """A random colleague in each given school, -1 where the school has none.
+
+        ``members_only``: drawn among the members of the network's work who
+        are not the head (who takes up a vacant leadership function); else
+        among all its staff (a newcomer's colleagues).
+        """
         st = self.state
-        count = self._school_count[schools]
-        pos = self._school_start[schools] + (self.rng.random(schools.size) * np.maximum(count, 1)).astype(np.int64)
-        row = self._by_school[np.minimum(pos, max(self._by_school.size - 1, 0))] if self._by_school.size else np.full(schools.size, -1)
-        ok = (count > 0) & st.alive[np.maximum(row, 0)]
         if members_only:
-            ok &= st.member[row] & ~st.is_head[row]
-        return np.where(ok, row, -1)
+            by_school = self._by_school[st.member.take(self._by_school) & ~st.is_head.take(self._by_school)]
+            counts = np.bincount(st.school.take(by_school), minlength=self._school_count.size)
+            starts = counts.cumsum() - counts
+        else:
+            by_school, counts, starts = self._by_school, self._school_count, self._school_start
+        count = counts[schools]
+        if by_school.size == 0:
+            self.rng.random(schools.size)  # the draws are made either way
+            return np.full(schools.size, -1)
+        pos = starts[schools] + (self.rng.random(schools.size) * np.maximum(count, 1)).astype(np.int64)
+        return np.where(count > 0, by_school[np.minimum(pos, by_school.size - 1)], -1)
 
     def random_school_of(self, networks: np.ndarray) -> np.ndarray:
         """A random school still in each given network (-1 where none is left)."""

@@ -80,11 +80,11 @@ PARAMS: tuple[Param, ...] = (
     _p("population", "network_size_spread", 0.0, float, "coefficient of variation", 0, 2, "spread of network sizes around the mean (0 = all equal); sizes are kept within 6-40 schools when spread > 0", "Curriculum Services Canada: smallest 6, largest 40"),
     _p("population", "teachers_per_school", 17, int, "teachers", 2, 300, "mean number of teachers in each school", "25,000 staff / 1,500 schools; DfE: ~13 primary, ~60 secondary"),
     _p("population", "school_size_spread", 0.3, float, "coefficient of variation", 0, 2, "spread of school sizes around the mean (lognormal)", "DfE workforce figures"),
-    _p("population", "within_school_degree", 6.0, float, "ties per teacher", 0, 100, "mean number of advice ties a teacher has inside their school; at or above teachers_per_school - 1 every school is a complete graph (the docking limit)", "de Jong/Moolenaar: density 0.41-0.86 in teams of 5-13"),
+    _p("population", "within_school_degree", 6.0, float, "ties per teacher", 0, 100, "advice ties drawn per teacher inside their school (half started, half received); draws that repeat a tie merge, so the mean degree is lower: 4.9 at the default in 17-teacher schools, a density of 0.30; at or above teachers_per_school - 1 every school is a complete graph (the docking limit)", "de Jong/Moolenaar: density 0.41-0.86 in teams of 5-13"),
     _p("population", "cross_school_degree", 0.6, float, "ties per teacher", 0, 10, "mean number of ties a teacher has to colleagues in other schools of the network at the start", "seed 004 s5 (school-to-school learning)"),
     _p("population", "brokers_per_school", 1, int, "teachers", 0, 10, "teachers per school who broker across schools (often subject leaders)", "Spillane, Hopkins and Sweet 2015; seed 003 (leadership as brokering)"),
     _p("population", "broker_ties", 4.0, float, "ties per broker", 0, 20, "extra cross-school ties each broker holds", "seed 003 (leadership as cross-cultural brokering)"),
-    _p("population", "network_links", 2.0, float, "ties per network", 0, 50, "ties each network's brokers hold to brokers of other networks", "seed 004 s6 (network-to-network learning)"),
+    _p("population", "network_links", 2.0, float, "ties per network", 0, 50, "ties each network's brokers start to brokers of other networks (Poisson); with those other networks start to it, a network holds about twice as many", "seed 004 s6 (network-to-network learning)"),
     # schedule
     _p("schedule", "weeks_per_year", 39, int, "weeks", 1, 52, "school weeks in a year; one step is one school week"),
     _p("schedule", "years", 7, int, "years", 1, 40, "length of the run"),
@@ -98,7 +98,7 @@ PARAMS: tuple[Param, ...] = (
     _p("trust", "school_spread", 0.1, float, "trust units (sd)", 0, 0.5, "spread of the baseline trust culture between schools", "seed 000 (relationships)"),
     _p("trust", "build_rate", 0.08, float, "per interaction", 0, 1, "share of the gap to full trust closed by one successful joint-work episode", "seed 001 (collaborative relationships build trust)"),
     _p("trust", "erosion_rate", 0.15, float, "per conflict", 0, 1, "share of trust lost in one unresolved conflict", "seed 000 (too much dissonance breaks relationships)"),
-    _p("trust", "decay_rate", 0.01, float, "per week", 0, 0.5, "share of trust lost each week a tie is not used", "MODEL-BRIEF (unused ties decay)"),
+    _p("trust", "decay_rate", 0.01, float, "per week", 0, 0.5, "share of a tie's trust above its floor lost each week the tie is not used (the floor: the school's trust culture between colleagues, 0 across schools)", "MODEL-BRIEF (unused ties decay)"),
     # collaboration depth
     _p("collaboration", "depth", 0.5, float, "0-1", 0, 1, "the network's collaboration norms (0 = storytelling-and-scanning norms, 1 = joint-work norms)", "seed 000 (Little's taxonomy)"),
     _p("collaboration", "contact_rate", 0.9, float, "per week", 0, 1, "weekly chance that an engaged teacher with full time starts a collaborative interaction", "calibrated: about 0.5 interactions per teacher a week while funded (docs/calibration.md)"),
@@ -106,10 +106,10 @@ PARAMS: tuple[Param, ...] = (
     # enquiry
     _p("enquiry", "level", 0.5, float, "0-1", 0, 1, "how much collaborative enquiry the network does (questioning, data, research)", "seed 000 (inquiry); seed 001 (enquiry-based practice)"),
     _p("enquiry", "public_rate", 0.03, float, "per week", 0, 1, "weekly chance that an enquiring teacher brings in a piece of public knowledge", "seed 004 (three fields of knowledge)"),
-    _p("enquiry", "outside_rate", 0.0, float, "per week", 0, 1, "weekly chance that any teacher meets a piece of public knowledge outside the network's enquiry (courses, reading), shallowly; the innovation rate p of the Bass model", "Bass 1969; Sultan, Farley and Lehmann 1990"),
+    _p("enquiry", "outside_rate", 0.0, float, "per week", 0, 1, "weekly chance that any teacher meets a piece of public knowledge outside the network's enquiry (courses, reading); shallowly, or for a member deeply with the same chance as in study; the innovation rate p of the Bass model", "Bass 1969; Sultan, Farley and Lehmann 1990"),
     # leadership
     _p("leadership", "distribution", 0.5, float, "0-1", 0, 1, "share of the network leadership functions held outside the head teachers (0 = heads hold all)", "seed 000 (leadership); seed 001 (plan for distributed leadership)"),
-    _p("leadership", "co_leaders", 2, int, "heads per network", 1, 10, "head teachers who co-lead each network", "seed 003 (keep the leadership group small)"),
+    _p("leadership", "co_leaders", 2, int, "seats per network", 1, 10, "seats in each network's co-leading group: heads, or with chance leadership.distribution brokers (at most the number of schools in the smallest network)", "seed 003 (keep the leadership group small)"),
     _p("leadership", "head_overload", 0.5, float, "per extra function", 0, 2, "loss of effectiveness for each extra leadership function one person holds", "seed 000 (a leader-full organisation; one person cannot do it)"),
     # accountability
     _p("accountability", "internal", 0.5, float, "0-1", 0, 1, "internal accountability: use of evidence to judge whether a practice works", "seed 000 (internal accountability)"),
@@ -151,7 +151,7 @@ MECHANISMS: tuple[str, ...] = (
     "turnover", "pupils",
 )
 MECHANISM_MEANINGS = {
-    "funding": "funding buys release time and network events; after it ends schools carry the cost",
+    "funding": "funding buys release time and network events; after it ends schools carry the cost (off: the start's funding, and its time, last the whole run and the money never ends)",
     "events": "timed events from [[events]] (funding cut, head leaves, school joins ...)",
     "partners": "teachers choose partners inside and across schools by trust, expertise and brokers",
     "collaboration": "each interaction takes one of Little's four types from trust and norms",
@@ -476,7 +476,10 @@ class Scenario:
     def money_end_week(self) -> int:
         """The week the programme's money ends, from which the outcomes measure survival
         (``weeks_to_dormant``, ``sustainability``): the end of ``funding.years``, or an
-        earlier programme-wide ``funding_cut`` event."""
+        earlier programme-wide ``funding_cut`` event.  With ``mechanisms.funding`` off
+        the start's funding lasts and the money never ends: the run's length."""
+        if not self.mechanisms.funding:
+            return self.weeks
         cuts = [e["week"] for e in self.events if ends_the_money(e)]
         return int(min([self.funding_end_week, *cuts]))
 

@@ -54,3 +54,25 @@ def test_knowledge_reach_counts_the_schools_holding_each_item(overrides, joining
     want = reach_by_definition(m)
     assert want[0] > 0 and want[2] > 0
     assert got == pytest.approx(want, rel=1e-12, abs=1e-15)
+
+
+SHORT = {"population.schools_per_network": 3, "population.teachers_per_school": 6, "schedule.years": 2}
+
+
+@pytest.mark.parametrize("overrides", [{"funding.years": 3}, {"funding.years": 1, "mechanisms.funding": False}],
+                         ids=["funded past the end", "funding mechanism off"])
+def test_survival_is_not_measured_when_the_money_does_not_end_within_the_run(overrides):
+    import nlcsim
+
+    sc = Scenario.load("baseline", overrides={**SHORT, **overrides})
+    assert sc.money_end_week >= sc.weeks
+    out = nlcsim.run(sc, seed=3).outcomes
+    assert np.isnan(out["weeks_to_dormant"]) and np.isnan(out["network_dormant"])
+
+
+def test_survival_is_measured_from_the_end_of_funding_and_censored_at_the_end_of_the_run():
+    import nlcsim
+
+    out = nlcsim.run(Scenario.load("baseline", overrides={**SHORT, "funding.years": 1}), seed=3).outcomes
+    assert out["network_dormant"] in (0.0, 1.0)
+    assert 0 <= out["weeks_to_dormant"] <= 39

@@ -6,7 +6,7 @@ from nlcsim import NLCModel, Scenario
 from nlcsim.mechanisms import collaboration, knowledge, trust, turnover
 from nlcsim.mechanisms.partners import Interactions
 from nlcsim.scenario import MECHANISMS
-from nlcsim.state import JOINT_WORK, SHALLOW, STORYTELLING
+from nlcsim.state import ACTIVE, JOINT_WORK, SHALLOW, STORYTELLING
 
 SMALL = {"population.schools_per_network": 4, "population.teachers_per_school": 10, "schedule.years": 2}
 
@@ -211,26 +211,44 @@ def test_engagement_falls_when_schools_must_carry_the_cost():
     assert ends[1] < ends[0]
 
 
-def test_distributed_leadership_refills_functions_with_teachers():
-    m = model_with(only=("leadership",), **{"leadership.distribution": 1.0})
+def leavers_functions_fall_vacant_and_are_refilled(distribution):
+    """Every non-head holder of school 0's functions leaves: the functions are
+    vacant at once, and refilled within 100 weeks.  Returns the model."""
+    m = model_with(only=("leadership",), **{"leadership.distribution": distribution})
     st = m.state
+    staff = np.flatnonzero(st.alive & (st.school == 0) & ~st.is_head)
+    st.holder[0, 1:] = staff[:3]  # three functions held by teachers, whatever the distribution
     holders = st.holder[0].copy()
-    non_head = [h for h in holders if not st.is_head[h]]
-    assert non_head
-    turnover.replace(m, np.array(non_head))
+    non_head = np.unique([h for h in holders if not st.is_head[h]])
+    assert non_head.size
+    turnover.leave(m, non_head)
+    assert (st.holder[0][np.isin(holders, non_head)] == -1).all()  # the leavers' functions went with them
+    assert not np.isin(st.coleaders, non_head).any() and not st.is_broker[non_head].any()
     for _ in range(100):
         m.step()
     assert (st.holder[0] >= 0).all()
-    assert not st.is_head[st.holder[0]].any()
+    return m
+
+
+def test_distributed_leadership_refills_functions_with_teachers():
+    m = leavers_functions_fall_vacant_and_are_refilled(1.0)
+    assert not m.state.is_head[m.state.holder[0]].any()
+
+
+def test_without_distribution_the_head_takes_up_the_vacant_functions():
+    m = leavers_functions_fall_vacant_and_are_refilled(0.0)
+    assert (m.state.holder[0] == m.state.school_head[0]).all()
 
 
 def test_head_leaving_hands_the_post_to_a_new_head():
     m = model_with(only=("events",))
     head = int(m.state.school_head[0])
     agent_before = m.agent_of_row(head)
+    functions_before = m.state.holder[0].copy()
     m.head_leaves(school=0)
     assert m.state.school_head[0] == head and m.state.is_head[head]
     assert m.agent_of_row(head) is not agent_before
+    assert (m.state.holder[0][functions_before == head] == head).all()  # the post keeps its functions
     assert m.state.engagement[head] < 0.8 and not m.state.pioneer[head]
 
 
@@ -257,7 +275,9 @@ def test_schools_join_and_leave():
     assert len(m.teachers) == n + 10 - staff_of_1
     assert m.schools[1].state == "left"
     m.step()
-    assert m.timeseries["active_schools_share"].iloc[-1] <= 4 / 5
+    assert m.schools_ever == 5  # the four at the start and the one that joined, including the one that left
+    active = np.count_nonzero(m.state.school_status[m.state.school_alive] == ACTIVE)
+    assert m.timeseries["active_schools_share"].iloc[-1] == active / 5
 
 
 def test_funding_cut_event_stops_funding_from_its_week():

@@ -11,7 +11,8 @@ import numpy as np
 
 from ..scenario import ends_the_money
 from ..state import ACTIVE, BROKERING, FUNCTIONS, LEFT, PRACTITIONER, PROFOUND
-from .turnover import replace
+from .leadership import vacate
+from .turnover import leave, replace
 
 
 def apply_scheduled(model) -> None:
@@ -27,7 +28,7 @@ def apply(model, event: dict) -> None:
         set_funding(model, event["level"], event.get("network"))
     elif kind == "funding_cut":
         set_funding(model, 0.0, event.get("network"))
-        if ends_the_money(event):  # survival is measured from here (a trainer's cut; scheduled ones are known at the start)
+        if ends_the_money(event) and model.scenario.mechanisms.funding:  # survival is measured from here (a trainer's cut; scheduled ones are known at the start)
             model.funding_end = min(model.funding_end, model.week)
     elif kind == "head_leaves":
         head_leaves(model, event.get("school"))
@@ -59,7 +60,7 @@ def head_leaves(model, school: int | None = None) -> None:
     """The head of ``school`` leaves; a new head takes the post and its functions."""
     s = _school(model, school)
     if s is not None:
-        replace(model, np.array([model.state.school_head[s]]))
+        leave(model, np.array([model.state.school_head[s]]))
 
 
 def broker_leaves(model, school: int | None = None) -> None:
@@ -70,7 +71,7 @@ def broker_leaves(model, school: int | None = None) -> None:
         return
     brokers = np.flatnonzero(st.alive & st.is_broker & (st.school == s))
     if brokers.size:
-        replace(model, brokers[:1])
+        leave(model, brokers[:1])
 
 
 def school_joins(model, network: int = 0) -> int:
@@ -132,6 +133,7 @@ def school_leaves(model, school: int | None = None) -> None:
     if s is None:
         return
     rows = np.flatnonzero(st.alive & (st.school == s))
+    vacate(st, rows)  # its staff's seats in the network (co-leaders) fall vacant too
     st.clear_rows(rows)
     st.unlearn(rows)
     st.alive[rows] = False

@@ -38,12 +38,26 @@ def effectiveness(model) -> None:
     model.ownership = np.where(ok & ~heads, 1.0, 0.0).sum(axis=1) / n_f  # share held outside the head
 
 
+def vacate(st, rows: np.ndarray) -> None:
+    """The roles of teachers who leave go with them: the functions they hold
+    and their co-leader seats fall vacant (``refill`` takes them up again),
+    and they are brokers no more.  A head's post is not a leaver's role: it
+    passes to the newcomer, so callers leave heads out of ``rows``."""
+    if rows.size == 0:
+        return
+    gone = np.zeros(st.rows, dtype=bool)
+    gone[rows] = True
+    for seats in (st.holder, st.coleaders):
+        seats[(seats >= 0) & gone[np.maximum(seats, 0)]] = -1
+    st.is_broker[rows] = False
+
+
 def refill(model) -> None:
     """Vacant functions are taken up again, by the head or by a teacher leader.
 
     Each vacancy is filled with chance 0.08 a week (about a term).  With chance
-    ``leadership.distribution`` it goes to an engaged member of the school who
-    is not the head, otherwise to the head.
+    ``leadership.distribution`` it goes to a member of the school who is not
+    the head (a random one), otherwise to the head.
     """
     st, rng = model.state, model.rng
     d = model.scenario.leadership.distribution

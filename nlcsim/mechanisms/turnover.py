@@ -4,8 +4,10 @@ Each week a teacher leaves with chance 1 - (1 - teacher_rate)^(1/weeks_per_year)
 (NFER: 9.8-13.2% of full-time teachers left their school each year,
 2001-2006); heads likewise with ``turnover.head_rate``.  A leaver's ties,
 knowledge and practice go with them; the post is filled at once by a
-newcomer in the same row.  A head's replacement inherits the head's
-leadership functions and seats but not their engagement or ties.
+newcomer in the same row.  A leaver's leadership functions and co-leader
+seats fall vacant, to be refilled (``leadership.refill``); a head's
+replacement inherits the head's functions and seats but not their
+engagement or ties.
 
 Newcomers are drawn into the network's work with chance
 inclusive x (0.3 + 0.7 onboarding effect), and get colleague ties in
@@ -19,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..state import ONBOARDING
+from .leadership import vacate
 
 DRAW_IN = 0.04  # weekly chance of being drawn in at full inclusion and onboarding
 
@@ -54,11 +57,25 @@ def turnover(model) -> None:
     if cand.size == 0:
         return
     leavers = cand[st.alive[cand] & (draws[cand] < np.where(st.is_head[cand], head, teacher))]
-    replace(model, leavers)
+    leave(model, leavers)
+
+
+def leave(model, rows: np.ndarray) -> None:
+    """The teachers in ``rows`` leave and newcomers take their rows.
+
+    A leaver's leadership functions, co-leader seats and broker role go with
+    them (``leadership.vacate``); a head's post, with its functions and seats,
+    passes to the new head.
+    """
+    vacate(model.state, rows[~model.state.is_head[rows]])
+    replace(model, rows)
 
 
 def replace(model, rows: np.ndarray) -> None:
-    """The teachers in ``rows`` leave; newcomers take their posts (same rows)."""
+    """Newcomers take the rows ``rows``: the occupants' ties, knowledge and
+    practice are cleared and the newcomers' own are drawn.  Roles are left as
+    they are: :func:`leave` vacates a leaver's, ``events.school_joins`` gives
+    a new school's."""
     st, sc, rng = model.state, model.scenario, model.rng
     if rows.size == 0:
         return
