@@ -21,6 +21,7 @@ from scipy import stats
 
 from . import __version__
 from .measures import OUTCOMES
+from .provenance import model_source
 from .run import RunResult, replicate_seeds, run
 from .scenario import Scenario
 
@@ -130,7 +131,7 @@ def write_results(runs: list[RunResult], out: str | Path, seed: int,
     sc = runs[0].scenario
     (out / "scenario.toml").write_text(sc.to_toml(), encoding="utf-8")
     meta = {
-        "package": "nlcsim", "version": __version__, "scenario": sc.name, "source": sc.source,
+        "package": "nlcsim", "version": __version__, "model_source": model_source(), "scenario": sc.name, "source": sc.source,
         "overrides": dict(overrides or {}), "seed": seed, "replicates": len(runs),
         "replicate_seeds": [r.seed for r in runs],
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

@@ -27,6 +27,9 @@ def test_run_writes_results_with_seeds_scenario_and_version(tmp_path):
         assert (out / name).stat().st_size > 0, name
     meta = json.loads((out / "run.json").read_text())
     assert meta["seed"] == 9 and meta["replicates"] == 2 and meta["version"]
+    assert meta["overrides"] == {"schedule.years": 1, "population.schools_per_network": 3}
+    from nlcsim.provenance import model_source
+    assert meta["model_source"] == model_source()
     assert meta["replicate_seeds"] == [{"entropy": 9, "spawn_key": [0]}, {"entropy": 9, "spawn_key": [1]}]
     outcomes = pd.read_csv(out / "outcomes.csv")
     assert len(outcomes) == 2 and "practice_change" in outcomes

@@ -137,6 +137,8 @@ def test_markdown_report_has_png_figures_and_the_numbers_beside_it(policy_option
     assert len(pd.read_csv(files / "replicates.csv")) == 3 * 8
     meta = json.loads((files / "comparison.json").read_text())
     assert meta["seed"] == 11 and meta["version"] == nlcsim.__version__
+    from nlcsim.provenance import model_source
+    assert meta["model_source"] == model_source()
     assert meta["seeds"][2] == {"entropy": 11, "spawn_key": [2]}
     assert meta["scenarios"]["high_trust"]["trust"]["initial"] == 0.8
     assert Scenario.load(files / "scenarios" / "heads_only_leadership.toml") == policy_options.options["heads_only_leadership"]

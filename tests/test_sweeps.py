@@ -352,6 +352,31 @@ def test_scenario_discovery_finds_the_passing_region_and_grids_get_heatmaps(tmp_
         assert (tmp_path / "g" / "analysis" / name).exists()
 
 
+def test_a_grid_over_an_on_off_switch_gets_its_heatmap(tmp_path):
+    exp = {"experiment": {"name": "switch", "design": "grid", "replicates": 1, "seed": 3}, "fixed": dict(TINY),
+           "factors": [{"key": "mechanisms.trust", "levels": [True, False]},
+                       {"key": "trust.initial", "levels": [0.3, 0.7]}]}
+    sweep(exp, tmp_path / "s", workers=1, progress=False)
+    result = analyze(tmp_path / "s", outcomes=["mean_trust"])
+    assert (tmp_path / "s" / "analysis" / "heatmap_mean_trust.png").stat().st_size > 1000
+    assert len(result.grid) == 4
+
+
+def test_a_new_analysis_leaves_none_of_an_earlier_ones_files_and_lhs_asks_for_a_target(tmp_path):
+    exp = {"experiment": {"name": "region", "design": "lhs", "samples": 40, "replicates": 1, "seed": 1},
+           "factors": [{"key": "a", "low": 0.0, "high": 1.0}, {"key": "b", "low": 0.0, "high": 1.0}]}
+    sweep(exp, tmp_path / "l", workers=1, progress=False, model=region_model)
+    folder = tmp_path / "l" / "analysis"
+    (folder.parent / "analysis").mkdir()
+    (folder / "my_notes.txt").write_text("mine")
+    analyze(tmp_path / "l", target="inside >= 1")
+    assert (folder / "discovery_box.csv").exists() and (folder / "discovery.png").exists()
+    text = analyze(tmp_path / "l").text  # no target this time: no box, and no old box left beside the new summary
+    assert "give a target" in text
+    assert not (folder / "discovery_box.csv").exists() and not (folder / "discovery.png").exists()
+    assert (folder / "my_notes.txt").read_text() == "mine"
+
+
 def test_analyze_command_prints_the_report_and_rejects_unknown_outcomes(tmp_path, capsys):
     from nlcsim.cli import main
 
@@ -379,6 +404,27 @@ def test_the_same_command_refuses_a_changed_experiment(tmp_path):
     assert summary.ran == 0 and summary.done_before == 12
     with pytest.raises(ExperimentError, match="no sweep here to resume"):
         sweep(tiny_grid(every=0), tmp_path / "new", workers=1, progress=False, resume=True)
+
+
+def test_results_of_another_model_are_not_resumed_and_a_worker_with_another_model_does_not_run(tmp_path, capsys):
+    import json
+
+    from nlcsim.provenance import model_source
+    from nlcsim.sweeps.models import ScenarioModel, run_batch
+
+    out = tmp_path / "s"
+    sweep(tiny_grid(replicates=1, every=0), out, workers=1, progress=False)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["model_source"] == model_source()
+    manifest["model_source"] = "0" * 16  # as if an earlier model had made them
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ExperimentError, match="the model has changed since these results were made"):
+        sweep(tiny_grid(replicates=1, every=0), out, workers=1, progress=False)
+    rerun(out, 0)
+    assert "may not equal the stored one" in capsys.readouterr().err
+    other = ScenarioModel(nlcsim.Scenario.load("baseline", overrides=TINY), model_source="0" * 16)
+    [record] = run_batch(other, 7, [(0, 0, 0, {})])
+    assert record["status"] == "failed" and "another nlcsim model" in record["error"]
 
 
 EXPERIMENTS = sorted((Path(__file__).resolve().parent.parent / "experiments").glob("*.toml"))

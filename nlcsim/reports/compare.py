@@ -42,6 +42,7 @@ from scipy import stats
 
 from .. import __version__
 from ..errors import UserError, make_folder
+from ..provenance import model_source
 from ..scenario import parse_sets
 from ..measures import FLOW, OUTCOMES
 from ..replicates import mean_ci, outcome_ci, outcomes_table, run_job, timeseries_table
@@ -212,6 +213,7 @@ class Comparison:
     overrides: dict[str, Any] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
     version: str = __version__
+    model_source: str = field(default_factory=model_source)  # nlcsim.provenance: which model made the runs
     created: str = ""
     seconds: float = 0.0
     _tables: dict = field(default_factory=dict, repr=False, compare=False)

@@ -640,7 +640,7 @@ def _timeseries_bands(result: Comparison) -> pd.DataFrame:
 
 def _metadata(result: Comparison, command: str) -> dict[str, Any]:
     return {
-        "package": "nlcsim", "version": result.version, "created": result.created,
+        "package": "nlcsim", "version": result.version, "model_source": result.model_source, "created": result.created,
         "seconds": round(result.seconds, 2), "command": command,
         "seed": result.seed, "replicates": result.reps,
         "replicate_seeds": "replicate r of every option uses SeedSequence(seed).spawn(n)[r]",

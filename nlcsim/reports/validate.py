@@ -46,6 +46,7 @@ import pandas as pd
 
 from .. import __version__
 from ..errors import UserError
+from ..provenance import model_source
 from ..measures import COLUMNS, OUTCOMES
 from ..model import check_seed
 from ..replicates import mean_ci
@@ -796,7 +797,7 @@ def write_report(results: Sequence[PatternResult], out: str | Path, command: str
         lines += ["", f"Verdict: **{r.verdict}**.", "", f"![pattern {p.number}]({fig.name})", ""]
     (out / "report.md").write_text("\n".join(lines), encoding="utf-8")
     pd.concat([r.outcomes for r in results], ignore_index=True).to_csv(out / "outcomes.csv", index=False)
-    meta = {"package": "nlcsim", "version": __version__, "command": command,
+    meta = {"package": "nlcsim", "version": __version__, "model_source": model_source(), "command": command,
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "seconds": seconds,
             "patterns": [{"number": r.pattern.number, "file": r.pattern.path.name if r.pattern.path else None,
                           "seed": r.pattern.seed, "replicates": len(r.seeds), "replicate_seeds": r.seeds,

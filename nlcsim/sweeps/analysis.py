@@ -33,6 +33,7 @@ from .. import __version__
 from ..errors import UserError
 from .designs import RAW
 from .experiment import parse_target
+from ..provenance import package_versions
 from .store import ResultsStore, write_atomic
 
 DEFAULT_OUTCOMES = ("practice_change", "adoption_share", "knowledge_created", "knowledge_reach",
@@ -279,6 +280,7 @@ def analyze(results: str | Path, outcomes: list[str] | None = None, target: str 
         raise UserError(f"{results}: no runs recorded yet; run the sweep first")
     out = Path(out) if out is not None else store.root / "analysis"
     out.mkdir(parents=True, exist_ok=True)
+    earlier = _files_of_earlier_analysis(out)
     available = [c for c in table.columns if c not in META and c not in keys]
     if outcomes is None:
         outcomes = exp.get("outcomes")
@@ -303,6 +305,7 @@ def analyze(results: str | Path, outcomes: list[str] | None = None, target: str 
         lines.append("Most common errors: " + "; ".join(f"{n} x {e[:120]}" for e, n in common.items()))
     seed = _seed(manifest)
     provenance = {"nlcsim_version": __version__, "sweep_nlcsim_version": manifest.get("version"),
+                  "sweep_model_source": manifest.get("model_source"), "versions": package_versions(),
                   "results": str(store.root.resolve()), "experiment": exp["name"],
                   "experiment_seed": int(manifest["seeds"]["experiment_seed"]),
                   "fingerprint": manifest.get("fingerprint"),
@@ -392,6 +395,11 @@ def analyze(results: str | Path, outcomes: list[str] | None = None, target: str 
                         else "."))
         lines.append("")
 
+    if design_name == "lhs" and not target:
+        lines.append("A Latin hypercube design has no indices of its own: give a target (--target "
+                     '"OUTCOME >= VALUE", or target in the experiment\'s [analysis]) for scenario discovery.')
+        lines.append("")
+
     if target:
         found = discover(table, keys, target, float(min_density), float(mass_min))
         analysis.discovery = found
@@ -429,7 +437,19 @@ def analyze(results: str | Path, outcomes: list[str] | None = None, target: str 
         summary["discovery"]["box"] = analysis.discovery["box"].reset_index().to_dict(orient="records")
     write_atomic(out / "summary.json", json.dumps(summary, indent=2, default=str).encode("utf-8"))
     analysis.files += [out / "summary.md", out / "summary.json"]
+    for name in earlier - {p.name for p in analysis.files}:  # an earlier analysis' figures and tables, not this one's
+        (out / name).unlink(missing_ok=True)
     return analysis
+
+
+def _files_of_earlier_analysis(out: Path) -> set[str]:
+    """The files an earlier analysis in ``out`` wrote (its summary.json lists them): what this one
+    does not write again is removed, so the folder never mixes two analyses.  Other files stay."""
+    try:
+        names = json.loads((out / "summary.json").read_text(encoding="utf-8")).get("files", [])
+    except (OSError, ValueError, AttributeError):
+        return set()
+    return {n for n in names if isinstance(n, str) and Path(n).name == n}
 
 
 def _save_csv(analysis, path: Path, frame: pd.DataFrame, **to_csv) -> None:

@@ -47,6 +47,7 @@ class ScenarioModel:
     base: Any                       # nlcsim.Scenario
     timeseries_every: int = 0
     timeseries_columns: tuple[str, ...] | None = None
+    model_source: str | None = None  # the sweep's model (nlcsim.provenance); a worker with another refuses to run
 
     @property
     def label(self) -> str:
@@ -58,8 +59,12 @@ class ScenarioModel:
         return list(OUTCOMES)
 
     def run(self, overrides: Mapping[str, Any], seed: np.random.SeedSequence):
+        from ..provenance import model_source
         from ..run import run
 
+        if self.model_source is not None and model_source() != self.model_source:
+            raise RuntimeError(f"this worker has another nlcsim model (model source {model_source()}) than the "
+                               f"sweep's ({self.model_source}): install the same code on every worker")
         scenario = self.base.with_overrides(overrides) if overrides else self.base
         # Without a stored time series, only the weeks the outcomes read are measured in full.
         result = run(scenario, seed=seed, series=bool(self.timeseries_every))

@@ -82,7 +82,8 @@ def morris_plot(table: pd.DataFrame, outcome: str, note: str, path: Path) -> Pat
 def heatmap(cells: pd.DataFrame, row_key: str, col_key: str, outcome: str, note: str, path: Path) -> Path:
     """Mean outcome in each cell of a two-factor grid, annotated with the mean and its 95% CI half-width."""
     mean = cells.pivot(index=row_key, columns=col_key, values="mean").sort_index(ascending=False)
-    half = cells.pivot(index=row_key, columns=col_key, values="half_width").loc[mean.index, mean.columns]
+    # reindex, not .loc: the levels of an on/off switch are True/False, which .loc reads as a mask
+    half = cells.pivot(index=row_key, columns=col_key, values="half_width").reindex(index=mean.index, columns=mean.columns)
     fig, ax = plt.subplots(figsize=(1.1 * len(mean.columns) + 3, 0.8 * len(mean.index) + 2))
     im = ax.imshow(mean.to_numpy(dtype=float), cmap="viridis", aspect="auto")
     ax.set_xticks(range(len(mean.columns)), [f"{c:g}" if isinstance(c, float) else str(c) for c in mean.columns])

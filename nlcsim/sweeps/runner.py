@@ -25,6 +25,7 @@ import pandas as pd
 
 from .. import __version__
 from ..errors import UserError
+from ..provenance import model_source, package_versions
 from ..scenario import Scenario, ScenarioError
 from .designs import DESIGN_STREAM, RAW, design_overrides, make_design, salib_problem
 from .executors import DaskExecutor, ProcessExecutor, SerialExecutor, WorkerLost
@@ -78,18 +79,6 @@ class SweepSummary:
         return "\n".join(lines)
 
 
-def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {"nlcsim": __version__, "python": sys.version.split()[0]}
-    for dist in ("numpy", "pandas", "pyarrow", "SALib", "mesa", "dask", "distributed"):
-        try:
-            out[dist] = version(dist)
-        except PackageNotFoundError:
-            pass
-    return out
-
-
 def _json_ready(obj):
     return json.loads(json.dumps(obj, default=str))
 
@@ -133,7 +122,7 @@ def _make_model(exp: Experiment, model: Callable | None):
     if model is not None:
         return FunctionModel(model)
     cols = tuple(exp.timeseries_columns) if exp.timeseries_columns else None
-    return ScenarioModel(exp.base_scenario, exp.timeseries_every, cols)
+    return ScenarioModel(exp.base_scenario, exp.timeseries_every, cols, model_source())
 
 
 def _make_executor(model, seed: int, workers: int | None, scheduler: str | None, client):
@@ -252,16 +241,23 @@ def _prepare(exp: Experiment, store: ResultsStore, model_label: str, custom: boo
         if manifest.get("version") != __version__:
             print(f"note: {store.root} was started with nlcsim {manifest.get('version')}, "
                   f"this is {__version__}", file=sys.stderr)
+        made_by = manifest.get("model_source")
+        if not custom and made_by is not None and made_by != model_source():
+            raise ExperimentError(str(store.root), [
+                f"the model has changed since these results were made (model source {made_by} on disk, "
+                f"{model_source()} now): resuming would mix runs of two models; use another --out, or resume "
+                "with the code that made them"])
         return store.read_design()
     design = make_design(exp)
     if not custom:
         _check_points(exp, design)
     manifest = {
-        "format": FORMAT, "package": "nlcsim", "version": __version__, "versions": _versions(),
+        "format": FORMAT, "package": "nlcsim", "version": __version__, "versions": package_versions(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "experiment": _json_ready(exp.describe()), "experiment_file": "experiment.toml",
         "base_scenario_file": "base_scenario.toml" if exp.base_scenario is not None else None,
-        "model": model_label, "fingerprint": exp.fingerprint(), "identity": identity,
+        "model": model_label, "model_source": None if custom else model_source(),
+        "fingerprint": exp.fingerprint(), "identity": identity,
         "points": int(len(design)), "replicates": exp.replicates, "runs": int(len(design)) * exp.replicates,
         "run_id": "point * replicates + replicate",
         "seeds": {"experiment_seed": exp.seed, "run_seed": RUN_SEED_RULE,
@@ -442,7 +438,8 @@ def _run(exp, design, done, total, store, session, executor, model, chunk_runs, 
 def rerun(results: str | Path, run_id: int):
     """Run one run of a finished (or unfinished) sweep again, alone, from its id.
 
-    Returns the :class:`nlcsim.RunResult`; its outcomes equal the stored row.
+    Returns the :class:`nlcsim.RunResult`; its outcomes equal the stored row
+    when the model is the one that made it (a warning says when it is not).
     """
     from ..run import run
 
@@ -455,6 +452,10 @@ def rerun(results: str | Path, run_id: int):
     if isinstance(run_id, bool) or not isinstance(run_id, (int, np.integer)) or not 0 <= run_id < manifest["runs"]:
         raise ExperimentError(str(results), [f"run_id = {run_id!r}: must be a whole number from 0 to "
                                              f"{manifest['runs'] - 1}"])
+    made_by = manifest.get("model_source")
+    if made_by is not None and made_by != model_source():
+        print(f"warning: the model has changed since {results} was made (model source {made_by} there, "
+              f"{model_source()} now): this run may not equal the stored one", file=sys.stderr)
     point, replicate = point_replicate(run_id, replicates)
     design = store.read_design()
     keys = [f["key"] for f in manifest["experiment"]["factors"]]
