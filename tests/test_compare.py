@@ -106,6 +106,23 @@ def test_confidence_intervals_of_shares_stay_within_0_and_1():
     assert band(ts, "pupil_outcome")["low"].iloc[0] < 0  # an effect size is not cut
 
 
+def test_the_report_file_is_checked_before_any_run_and_options_get_a_scenario_file_each(tmp_path):
+    from nlcsim.errors import UserError
+    from nlcsim.reports.compare import report_path
+    from nlcsim.reports.compare_report import scenario_files
+
+    assert report_path(tmp_path / "x.md") == (tmp_path / "x.md", "md")
+    assert report_path(tmp_path / "x", "md") == (tmp_path / "x.md", "md")
+    with pytest.raises(UserError, match="cannot go in a .html file"):
+        report_path(tmp_path / "x.html", "md")
+    with pytest.raises(UserError, match="is a folder"):
+        report_path(tmp_path, "html")  # a folder without an ending
+    (tmp_path / "dir.html").mkdir()
+    with pytest.raises(UserError, match="is a folder"):
+        report_path(tmp_path / "dir.html")
+    assert scenario_files(["a b", "a_b", "a/b"]) == {"a b": "a_b.toml", "a_b": "a_b-2.toml", "a/b": "a_b-3.toml"}
+
+
 def test_every_default_outcome_states_which_way_is_better():
     assert set(DEFAULT_OUTCOMES) <= set(READING) <= set(nlcsim.OUTCOMES)
     assert READING["practice_change"][0] == 1 and READING["network_dormant"][0] == -1

@@ -633,10 +633,27 @@ def add_arguments(parser) -> None:
     parser.add_argument("--workers", type=int, default=None, help="processes (default: every core)")
 
 
+def report_path(out: str | Path, format: str | None = None) -> tuple[Path, str]:
+    """The report's file and format from ``--out`` and ``--format``: a UserError, before any run,
+    for an unknown format, an ending that contradicts it or a folder."""
+    out = Path(out)
+    ending = out.suffix.lower()
+    fmt = format or ("md" if ending == ".md" else "html")
+    if fmt not in ("html", "md"):
+        raise UserError(f"--format {fmt!r}: choose html or md")
+    if ending in (".html", ".htm", ".md") and (ending == ".md") != (fmt == "md"):
+        raise UserError(f"--out {out}: a {fmt} report cannot go in a {ending} file; end --out with .{fmt}, "
+                        "or leave --format out")
+    if out.is_dir():
+        raise UserError(f"--out {out}: is a folder; give the report's file name, e.g. {out / ('comparison.' + fmt)}")
+    if ending not in (".html", ".htm", ".md"):
+        out = out.with_name(f"{out.name}.{fmt}")
+    return out, fmt
+
+
 def main(args) -> int:
-    fmt = args.format or ("md" if args.out and Path(args.out).suffix.lower() == ".md" else "html")
-    out = args.out or f"comparison.{fmt}"
-    make_folder(Path(out).parent, "--out")  # a folder that cannot be made fails before the runs
+    out, fmt = report_path(args.out or f"comparison.{args.format or 'html'}", args.format)
+    make_folder(out.parent, "--out")  # a folder that cannot be made fails before the runs
     result = compare(args.scenarios, baseline=args.baseline, reps=_reps_value(args.reps), seed=args.seed,
                      outcomes=_list_value(args.outcomes), primary=_list_value(args.primary),
                      workers=args.workers, overrides=parse_sets(args.set), ci_width=args.ci_width,

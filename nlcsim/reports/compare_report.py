@@ -14,7 +14,7 @@ import platform
 import re
 import shlex
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import matplotlib
 
@@ -29,7 +29,7 @@ from matplotlib.ticker import MaxNLocator, PercentFormatter  # noqa: E402
 from ..measures import COLUMNS, OUTCOMES  # noqa: E402
 from ..scenario import Scenario, ScenarioError, override_text  # noqa: E402
 from .compare import (AUTO_BATCH, HIGHER, LOWER, Comparison, difference_text, direction, is_share,  # noqa: E402
-                      level_text, short_name, stopping_sentence, unit, value_text, when)
+                      level_text, report_path, short_name, stopping_sentence, unit, value_text, when)
 from .html import data_uri, figure_png, markdown_table, option_colours, page, render  # noqa: E402
 from .plots import MAIN_SERIES, band  # noqa: E402
 
@@ -306,8 +306,17 @@ def _as_loaded(source: str, overrides: dict, scenario) -> bool:
         return False
 
 
-def _safe(label: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", label).strip("_") or "option"
+def scenario_files(labels: Sequence[str]) -> dict[str, str]:
+    """Each option's scenario file name in ``scenarios/``: its label made safe for a file name,
+    numbered where two labels would give the same name ("a b" and "a_b")."""
+    names: dict[str, str] = {}
+    for label in labels:
+        stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", label).strip("_") or "option"
+        name, k = stem, 2
+        while name in names.values():
+            name, k = f"{stem}-{k}", k + 1
+        names[label] = name
+    return {label: f"{name}.toml" for label, name in names.items()}
 
 
 def _story(result: Comparison, label: str) -> dict:
@@ -336,7 +345,7 @@ def content(result: Comparison, colours: dict[str, str], survival: pd.DataFrame,
         "command": command,
         "software": {"nlcsim": result.version, "Python": platform.python_version(), "NumPy": np.__version__,
                      "Mesa": mesa.__version__, "pandas": pd.__version__},
-        "scenario_files": {k: f"{files}/scenarios/{_safe(k)}.toml" for k in result.labels},
+        "scenario_files": {k: f"{files}/scenarios/{name}" for k, name in scenario_files(result.labels).items()},
         "tomls": {k: result.options[k].to_toml() for k in result.labels},
         "primary": [short_name(p).lower() for p in result.primary],
         "overrides": [f"{k} = {value_text(v)}" for k, v in result.overrides.items()],
@@ -656,14 +665,7 @@ def _metadata(result: Comparison, command: str) -> dict[str, Any]:
 
 def write_report(result: Comparison, out: str | Path, format: str | None = None) -> Path:
     """Write the report and ``<name>_files/`` beside it; returns the report's path."""
-    out = Path(out)
-    fmt = format or ("md" if out.suffix.lower() == ".md" else "html")
-    if fmt not in ("html", "md"):
-        from ..errors import UserError
-
-        raise UserError(f"--format {fmt!r}: choose html or md")
-    if out.suffix.lower() not in (".html", ".htm", ".md"):
-        out = out.with_suffix(out.suffix + "." + fmt) if out.suffix else out.with_suffix("." + fmt)
+    out, fmt = report_path(out, format)
     out.parent.mkdir(parents=True, exist_ok=True)
     files = out.parent / f"{out.stem}_files"
     (files / "scenarios").mkdir(parents=True, exist_ok=True)
@@ -679,8 +681,8 @@ def write_report(result: Comparison, out: str | Path, format: str | None = None)
     result.parameter_differences().to_csv(files / "parameters.csv", index=False)
     command = command_line(result)  # reloads every option's scenario: once for the page and the metadata
     (files / "comparison.json").write_text(json.dumps(_metadata(result, command), indent=2, default=str), encoding="utf-8")
-    for label in result.labels:
-        (files / "scenarios" / f"{_safe(label)}.toml").write_text(result.options[label].to_toml(), encoding="utf-8")
+    for label, name in scenario_files(result.labels).items():
+        (files / "scenarios" / name).write_text(result.options[label].to_toml(), encoding="utf-8")
 
     figures = {
         "effects": (effects_figure(result, colours), "Differences from the baseline with 95% CIs, one panel per outcome"),
