@@ -466,6 +466,8 @@ BAD = {
                    '[analysis]\ntarget = "__import__(\'os\')"\n', ["analysis.target", "OUTCOME OP NUMBER"]),
     "whole_number_parameter": ('[experiment]\ndesign = "grid"\n[[factors]]\nkey = "population.networks"\n'
                                'levels = [1, 2.5]\n', ["population.networks = 2.5", "whole number"]),
+    "repeated_level": ('[experiment]\ndesign = "grid"\n[[factors]]\nkey = "trust.initial"\nlevels = [0, 0.0, 1]\n',
+                       ["levels = [0, 0.0, 1]", "a level is repeated"]),
 }
 
 

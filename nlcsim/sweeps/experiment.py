@@ -83,12 +83,13 @@ _TARGET = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(>=|<=|>|<)\s*([-+]?(\d+\.?\d*|\.
 
 
 class ExperimentError(UserError):
-    """An experiment could not be loaded; the message lists every problem."""
+    """An experiment could not be loaded, or its results folder cannot take it (``what``
+    = "results folder"); the message lists every problem."""
 
-    def __init__(self, source: str, problems: list[str]):
+    def __init__(self, source: str, problems: list[str], what: str = "experiment"):
         self.source = source
         self.problems = problems
-        super().__init__(problems_message(source, problems, "experiment"))
+        super().__init__(problems_message(source, problems, what))
 
 
 @dataclass(frozen=True)
@@ -412,6 +413,15 @@ def _read(data: Mapping, where: str, folder: Path, problems: list[str], custom: 
     )
 
 
+def _level_identity(value) -> tuple:
+    """What makes two levels the same: 0 and 0.0 are one level; true is not 1."""
+    if isinstance(value, bool):
+        return ("switch", value)
+    if isinstance(value, (int, float)):
+        return ("number", float(value))
+    return ("other", repr(value))
+
+
 def _check_design_size(design, samples, levels, problems: list[str]) -> None:
     if design == "grid" or design == "list":
         if samples is not None:
@@ -501,7 +511,7 @@ def _read_factor(i: int, body, design, problems: list[str], custom: bool) -> Fac
             problems.append(f"{where}: give either levels or a range (low, high ...), not both")
         if design in ("lhs", "sobol", "morris"):
             problems.append(f"{where}: the {design} design samples a range; give low and high instead of levels")
-        if len(set(map(repr, levels))) != len(levels):
+        if len(set(map(_level_identity, levels))) != len(levels):
             problems.append(f"{where}.levels = {levels!r}: a level is repeated")
         for v in levels:
             _check_param_value(key, v, f"{where}.levels", problems, custom)

@@ -215,6 +215,9 @@ class _ChunkWriter:
         self.tally.failed += sum(r["status"] != "ok" for r in recs)
 
 
+FOLDER = "results folder"  # the ``what`` of an ExperimentError about --out
+
+
 def _refuse_foreign_folder(store: ResultsStore) -> None:
     """A folder with no manifest may hold only what a runner killed while creating it left
     behind (no runs); anything else is not ours to write into."""
@@ -222,7 +225,7 @@ def _refuse_foreign_folder(store: ResultsStore) -> None:
     if store.root.exists() and any(p.name not in own and not p.name.endswith(".tmp") for p in store.root.iterdir()) \
             or any(store.root.glob("*/part-*.parquet")):
         raise ExperimentError(str(store.root), ["the folder exists and is not a sweep results folder; "
-                                                "choose an empty or new --out"])
+                                                "choose an empty or new --out"], FOLDER)
 
 
 def _prepare(exp: Experiment, store: ResultsStore, model_label: str, custom: bool) -> pd.DataFrame:
@@ -237,7 +240,7 @@ def _prepare(exp: Experiment, store: ResultsStore, model_label: str, custom: boo
             diffs = _identity_differences(manifest.get("identity", {}), identity)
             raise ExperimentError(str(store.root), [
                 "this folder holds the results of a different experiment; use another --out, or restore "
-                "the experiment as it was", *diffs])
+                "the experiment as it was. What differs: " + "; ".join(diffs)], FOLDER)
         if manifest.get("version") != __version__:
             print(f"note: {store.root} was started with nlcsim {manifest.get('version')}, "
                   f"this is {__version__}", file=sys.stderr)
@@ -246,7 +249,7 @@ def _prepare(exp: Experiment, store: ResultsStore, model_label: str, custom: boo
             raise ExperimentError(str(store.root), [
                 f"the model has changed since these results were made (model source {made_by} on disk, "
                 f"{model_source()} now): resuming would mix runs of two models; use another --out, or resume "
-                "with the code that made them"])
+                "with the code that made them"], FOLDER)
         return store.read_design()
     design = make_design(exp)
     if not custom:
@@ -287,9 +290,12 @@ def sweep(experiment: str | Path | Mapping | Experiment, out: str | Path | None 
     check_arguments(workers=workers, chunk_runs=chunk_runs)
     exp = experiment if isinstance(experiment, Experiment) else load_experiment(experiment, custom_model=model is not None)
     store = ResultsStore(out if out is not None else Path("results") / exp.name)
+    if store.root.exists() and not store.root.is_dir():
+        raise ExperimentError(str(store.root), ["this is a file; --out takes a folder"], FOLDER)
     if not store.exists():  # checked before the lock, which makes the folder and leaves a .lock in it
         if resume:
-            raise ExperimentError(str(store.root), ["--resume: there is no sweep here to resume (no manifest.json)"])
+            raise ExperimentError(str(store.root), ["--resume: there is no sweep here to resume (no manifest.json)"],
+                                  FOLDER)
         _refuse_foreign_folder(store)
     runner_model = _make_model(exp, model)
     with store.lock():
