@@ -23,7 +23,7 @@ import numpy as np
 from ..state import ONBOARDING
 from .leadership import vacate
 
-DRAW_IN = 0.04  # weekly chance of being drawn in at full inclusion and onboarding
+DRAW_IN = 0.05  # weekly chance of being drawn in at full inclusion and onboarding
 
 
 def leave_chance(rate: float, weeks_per_year: int) -> float:
@@ -33,8 +33,8 @@ def leave_chance(rate: float, weeks_per_year: int) -> float:
 def draw_in(model) -> None:
     """Non-members are invited into the network's work (inclusive membership).
 
-    Weekly chance: 0.04 x inclusive x the school's onboarding effect (the
-    0.04 is calibrated so that, with the other defaults, about 80% of staff
+    Weekly chance: 0.05 x inclusive x the school's onboarding effect (the
+    0.05 is calibrated so that, with the other defaults, about 85% of staff
     take part after two years and the MORI 2004 figures are met;
     docs/calibration.md).  With
     ``membership.inclusive`` = 0 only the founders ever take part.
