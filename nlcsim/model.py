@@ -232,8 +232,9 @@ class NLCModel(mesa.Model):
         ncount = np.bincount(nets[live], minlength=st.net_alive.size)
         self._net_start = np.concatenate([[0], np.cumsum(ncount)[:-1]])
         self._net_count = ncount
-        self.schools_ever = int(np.count_nonzero(nets >= 0))  # every school that has been in the programme (indices are not reused)
-        used = int(np.flatnonzero(st.school_network >= 0).max(initial=-1)) + 1
+        ever = np.flatnonzero(nets >= 0)  # every school that has been in the programme (indices are not reused)
+        self.schools_ever = ever.size
+        used = int(ever.max(initial=-1)) + 1
         while len(self.schools) < used:
             self.schools.append(School(self, len(self.schools)))
 
