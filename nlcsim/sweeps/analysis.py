@@ -31,9 +31,9 @@ from scipy import stats
 
 from .. import __version__
 from ..errors import UserError
+from ..provenance import package_versions
 from .designs import RAW
 from .experiment import parse_target
-from ..provenance import package_versions
 from .store import ResultsStore, write_atomic
 
 DEFAULT_OUTCOMES = ("practice_change", "adoption_share", "knowledge_created", "knowledge_reach",

@@ -240,7 +240,7 @@ def _prepare(exp: Experiment, store: ResultsStore, model_label: str, custom: boo
             diffs = _identity_differences(manifest.get("identity", {}), identity)
             raise ExperimentError(str(store.root), [
                 "this folder holds the results of a different experiment; use another --out, or restore "
-                "the experiment as it was. What differs: " + "; ".join(diffs)], FOLDER)
+                "the experiment as it was" + (". What differs: " + "; ".join(diffs) if diffs else "")], FOLDER)
         if manifest.get("version") != __version__:
             print(f"note: {store.root} was started with nlcsim {manifest.get('version')}, "
                   f"this is {__version__}", file=sys.stderr)
