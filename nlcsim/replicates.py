@@ -76,9 +76,10 @@ def outcome_ci(name: str, values, level: float = 0.95) -> tuple[float, float, fl
     pass them, and no mean can).
     """
     m, lo, hi, sd = mean_ci(values, level)
-    if within_0_1(OUTCOMES.get(name, ("",))[0]):
+    unit = OUTCOMES.get(name, ("",))[0]
+    if within_0_1(unit):
         lo, hi = max(lo, 0.0), min(hi, 1.0)
-    if OUTCOMES.get(name, ("",))[0] == "0/1" and np.isfinite(m):
+    if unit == "0/1" and np.isfinite(m):
         x = np.asarray(values, dtype=float)
         x = x[np.isfinite(x)]
         if x.size > 1:

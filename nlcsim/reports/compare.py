@@ -43,11 +43,10 @@ from scipy import stats
 from .. import __version__
 from ..errors import UserError, make_folder
 from ..provenance import model_source
-from ..scenario import parse_sets
 from ..measures import FLOW, OUTCOMES
 from ..replicates import mean_ci, outcome_ci, outcomes_table, run_job, timeseries_table
 from ..run import RunResult, replicate_seeds
-from ..scenario import PARAMS, Scenario
+from ..scenario import PARAMS, Scenario, parse_sets
 
 HIGHER, LOWER, NEITHER = 1, -1, 0
 
@@ -633,6 +632,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--workers", type=int, default=None, help="processes (default: every core)")
 
 
+REPORT_ENDINGS = (".html", ".htm", ".md")  # the file endings a report keeps; any other gets its format's
+
+
 def report_path(out: str | Path, format: str | None = None) -> tuple[Path, str]:
     """The report's file and format from ``--out`` and ``--format``: a UserError, before any run,
     for an unknown format, an ending that contradicts it or a folder."""
@@ -641,12 +643,12 @@ def report_path(out: str | Path, format: str | None = None) -> tuple[Path, str]:
     fmt = format or ("md" if ending == ".md" else "html")
     if fmt not in ("html", "md"):
         raise UserError(f"--format {fmt!r}: choose html or md")
-    if ending in (".html", ".htm", ".md") and (ending == ".md") != (fmt == "md"):
+    if ending in REPORT_ENDINGS and (ending == ".md") != (fmt == "md"):
         raise UserError(f"--out {out}: a {fmt} report cannot go in a {ending} file; end --out with .{fmt}, "
                         "or leave --format out")
     if out.is_dir():
         raise UserError(f"--out {out}: is a folder; give the report's file name, e.g. {out / ('comparison.' + fmt)}")
-    if ending not in (".html", ".htm", ".md"):
+    if ending not in REPORT_ENDINGS:
         out = out.with_name(f"{out.name}.{fmt}")
     return out, fmt
 

@@ -46,9 +46,9 @@ import pandas as pd
 
 from .. import __version__
 from ..errors import UserError
-from ..provenance import model_source
 from ..measures import COLUMNS, OUTCOMES
 from ..model import check_seed
+from ..provenance import model_source
 from ..replicates import mean_ci
 from ..run import replicate_seeds, run, seed_record
 from ..scenario import Scenario, ScenarioError, flat_overrides, is_number, preset_names, resolve_near, resolve_path
