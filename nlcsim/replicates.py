@@ -61,9 +61,15 @@ def mean_ci(values, level: float = 0.95) -> tuple[float, float, float, float]:
     return m, m - half, m + half, sd
 
 
-def within_0_1(unit: str) -> bool:
-    """Whether a measure with this unit (``COLUMNS``/``OUTCOMES``) lies in 0-1: a share or a 0-1 scale."""
-    return unit == "0-1" or unit.startswith("share")
+NON_NEGATIVE = {"weeks", "ratio", "items per school", "ties per teacher", "per teacher per week"}  # counts and ratios of counts
+
+
+def bounds(unit: str) -> tuple[float, float]:
+    """The range a measure with this unit (``COLUMNS``/``OUTCOMES``) lies in, and so its mean:
+    0-1 for a share or a 0-1 scale, 0 upwards for a count or a ratio of counts, else unbounded."""
+    if unit == "0-1" or unit.startswith("share"):
+        return 0.0, 1.0
+    return (0.0 if unit in NON_NEGATIVE else -np.inf), np.inf
 
 
 def outcome_ci(name: str, values, level: float = 0.95) -> tuple[float, float, float, float]:
@@ -72,13 +78,14 @@ def outcome_ci(name: str, values, level: float = 0.95) -> tuple[float, float, fl
     A 0/1 outcome (``network_dormant``) is a proportion: its CI is Wilson's
     score interval, which stays within 0-1 (SciPy's ``binomtest``); any other
     outcome gets the Student t interval of :func:`mean_ci`, cut at 0 and 1
-    for a share or a 0-1 scale (with few replicates and a wide spread it can
-    pass them, and no mean can).
+    for a share or a 0-1 scale, and at 0 for a count or a ratio of counts
+    (``NON_NEGATIVE``): with few replicates and a wide spread it can pass
+    them, and no mean can.
     """
     m, lo, hi, sd = mean_ci(values, level)
     unit = OUTCOMES.get(name, ("",))[0]
-    if within_0_1(unit):
-        lo, hi = max(lo, 0.0), min(hi, 1.0)
+    floor, ceiling = bounds(unit)
+    lo, hi = max(lo, floor), min(hi, ceiling)
     if unit == "0/1" and np.isfinite(m):
         x = np.asarray(values, dtype=float)
         x = x[np.isfinite(x)]

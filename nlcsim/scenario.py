@@ -176,6 +176,16 @@ EVENT_KINDS: dict[str, str] = {
     "school_leaves": "`school` leaves its network (random school if not given)",
 }
 _EVENT_FIELDS = {"week", "kind", "school", "network", "level"}
+
+
+def events_text(events: Iterable[Mapping[str, Any]]) -> str:
+    """Scheduled events in words, in order: 'funding_cut at week 78; head_leaves (school 2) at week 40'."""
+    parts = []
+    for e in sorted(events, key=lambda e: e["week"]):
+        where = ", ".join(f"{k} {e[k]:g}" if k == "level" else f"{k} {e[k]}"
+                          for k in ("network", "school", "level") if e.get(k) is not None)
+        parts.append(f"{e['kind']}{f' ({where})' if where else ''} at week {e['week']}")
+    return "; ".join(parts) or "none"
 META_KEYS = {"name": "a short title", "story": "the one-line story this scenario tells"}
 
 PARAM_BY_NAME: dict[str, Param] = {p.name: p for p in PARAMS}  # key ("section.key") -> its Param
@@ -390,19 +400,20 @@ class Scenario:
             if name.startswith("mechanisms."):
                 m = name.split(".", 1)[1]
                 if m not in mechanisms:
-                    problems.append(f"unknown key '{name}'{suggest(m, MECHANISMS)}: mechanisms are {', '.join(MECHANISMS)}")
+                    problems.append(f"unknown key '{name}'{suggest(m, MECHANISMS)}: mechanisms are "
+                                    f"{', '.join(MECHANISMS)} (an override, not in the file)")
                 elif not isinstance(v, bool):
-                    problems.append(f"{name} = {v!r}: must be true or false")
+                    problems.append(f"{name} = {v!r}: must be true or false (an override, not in the file)")
                 else:
                     mechanisms[m] = v
                 continue
             param = PARAM_BY_NAME.get(name)
             if param is None:
-                problems.append(f"unknown key '{name}' in overrides{suggest(name, PARAM_BY_NAME)}")
+                problems.append(f"unknown key '{name}'{suggest(name, PARAM_BY_NAME)} (an override, not in the file)")
                 continue
             err = check_value(param, v)
             if err:
-                problems.append(err + " [override]")
+                problems.append(err + " (an override, not in the file)")
             else:
                 values[name] = float(v) if param.kind is float else v
         _check_consistency(values, events, problems)
@@ -433,7 +444,7 @@ class Scenario:
         """Every parameter and mechanism switch, flat (for tables and diffs)."""
         out = dict(self._values)
         out.update({f"mechanisms.{m}": v for m, v in self._mechanisms.items()})
-        out["events"] = len(self.events)
+        out["events"] = events_text(self.events)
         return out
 
     def to_dict(self) -> dict[str, Any]:

@@ -92,7 +92,7 @@ def test_the_report_says_when_each_outcome_is_read(html_report):
     assert "at the end of the run" in text  # practice change
 
 
-def test_confidence_intervals_of_shares_stay_within_0_and_1():
+def test_confidence_intervals_of_shares_stay_within_0_and_1_and_of_weeks_above_0():
     from nlcsim.replicates import outcome_ci
     from nlcsim.reports.plots import band
 
@@ -100,6 +100,8 @@ def test_confidence_intervals_of_shares_stay_within_0_and_1():
     assert 0.0 <= lo < m < hi == 1.0
     m, lo, hi, _ = outcome_ci("practice_change", [-0.2, 0.01, 0.02])  # a gain can be negative: not cut
     assert lo < -0.2
+    m, lo, hi, _ = outcome_ci("weeks_to_dormant", [0.0, 0.0, 90.0])  # no time is negative
+    assert lo == 0.0 < m < hi
     ts = pd.DataFrame({"week": [0, 0, 0], "joint_work_share": [0.0, 0.0, 0.9], "pupil_outcome": [0.0, 0.0, 0.9]})
     b = band(ts, "joint_work_share")
     assert b["low"].iloc[0] == 0.0 and b["high"].iloc[0] <= 1.0
@@ -139,7 +141,12 @@ def test_auto_replicates_stop_at_the_width_or_the_cap_and_say_which():
     # batches keep common random numbers: the first replicates are those of the smaller run
     assert [r.outcomes for r in narrow.runs["high_trust"][:3]] == [r.outcomes for r in wide.runs["high_trust"]]
     assert "the cap was reached" in stopping_sentence(narrow)
-    assert "narrower than 10" in stopping_sentence(wide)
+    # the primaries are practice change (a 0-1 scale) and a share, which the report shows in points
+    assert "narrower than 10 (1000 percentage points for shares)" in stopping_sentence(wide)
+    last = narrow.stopping["history"][-1]
+    widest = f"{100 * last['widest_ci']:.3g} percentage points" if last["outcome"] == "active_schools_share" \
+        else f"{last['widest_ci']:.3g}"
+    assert f"the widest CI is {widest} (" in stopping_sentence(narrow)
 
 
 def test_markdown_report_has_png_figures_and_the_numbers_beside_it(policy_options, tmp_path):
@@ -275,8 +282,53 @@ def test_survival_is_measured_from_a_programme_wide_funding_cut_as_the_model_mea
     assert (outcomes.loc[outcomes["network_dormant"] == 0, "weeks_to_dormant"] == 65).all()  # censored at the end
     weeks = result.survival().query("option == @cut")["weeks_after_funding"]
     assert weeks.max() <= 65
+    # The options differ in their events, and the report says what the events are, not how many.
+    events = result.parameter_differences().set_index("parameter").loc["events"]
+    assert (events["baseline"], events[cut]) == ("none", "funding_cut at week 13")
+    assert result.summary()[0]["parameters"] == ["events none \u2192 funding_cut at week 13"]
+
+
+def test_parameters_csv_keeps_whole_numbers_whole_beside_fractions(tmp_path):
+    path = tmp_path / "brokers.toml"
+    path.write_text('[meta]\nname = "brokers"\n\n[population]\nbrokers_per_school = 2\n\n'
+                    '[trust]\ninitial = 0.45\n', encoding="utf-8")
+    result = compare(["baseline", str(path)], reps=2, seed=4, outcomes=["mean_trust"], workers=1, overrides=SMALL)
+    rows = result.parameter_differences().to_csv(index=False).splitlines()[1:]
+    assert rows[0].startswith("population.brokers_per_school,") and rows[0].endswith(",1,2")
+    assert rows[1].startswith("trust.initial,") and rows[1].endswith(",0.5,0.45")
+
+
+def test_levels_in_a_sentence_agree_with_the_difference_beside_them():
+    from nlcsim.reports.compare import difference_decimals, difference_text, level_text, matching_decimals
+    name = "improved_teaching_share"
+    # 71.6% against 68.1%: shown whole they differ by 4 points, while the difference, 3.5, shows as 3 or 4
+    level, base, low, high = 0.716, 0.681, 0.013, 0.057
+    d = matching_decimals(name, level, base, level - base, difference_decimals(name, level - base, low, high))
+    assert d == 1
+    assert difference_text(name, level - base, low, high, signed=False, decimals=d)[0] == "3.5 percentage points"
+    assert (level_text(name, level, decimals=d), level_text(name, base, decimals=d)) == ("71.6%", "68.1%")
+    # where whole numbers agree, they are kept
+    assert matching_decimals(name, 0.42, 0.35, 0.07, 0) == 0
 
 
 def test_a_cut_in_one_network_does_not_end_the_programmes_money():
     sc = Scenario.from_dict({"events": [{"week": 13, "kind": "funding_cut", "network": 0}]})
     assert sc.money_end_week == sc.funding_end_week
+
+
+def test_options_of_different_lengths_are_flagged_and_scenario_files_name_the_shared_settings(tmp_path):
+    from nlcsim.reports.compare_report import _length_note, _scenario_toml
+
+    path = tmp_path / "short.toml"
+    path.write_text('[meta]\nname = "short"\nstory = "A short programme."\n\n[schedule]\nyears = 3\n', encoding="utf-8")
+    shared = {"population.schools_per_network": 3, "population.teachers_per_school": 8, "funding.years": 1.0}
+    result = compare(["baseline", str(path)], reps=2, seed=4, outcomes=["mean_trust"], workers=1, overrides=shared)
+    assert _length_note(result).startswith("The options run for different lengths (3 and 7 years).")
+    toml = _scenario_toml(result, "short")
+    assert toml.startswith(f"# short as run in this comparison: {path} with population.schools_per_network = 3, ")
+    assert 'story = "A short programme."' in toml
+    (tmp_path / "as_run.toml").write_text(toml, encoding="utf-8")
+    assert Scenario.load(tmp_path / "as_run.toml") == result.options["short"]  # the file reruns the option as run
+    same = compare(["baseline", "high_trust"], reps=2, seed=4, outcomes=["mean_trust"], workers=1,
+                   overrides={**shared, "schedule.years": 2})
+    assert _length_note(same) == ""

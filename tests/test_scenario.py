@@ -105,8 +105,10 @@ def test_a_scenario_states_only_what_differs_from_the_defaults():
 def test_overrides_apply_and_are_validated():
     sc = Scenario.load("baseline", overrides={"trust.initial": 0.8, "mechanisms.trust": False})
     assert sc["trust.initial"] == 0.8 and sc["mechanisms.trust"] is False
-    with pytest.raises(ScenarioError, match="trust.initial = 3"):
+    with pytest.raises(ScenarioError, match=r"trust.initial = 3: .* \(an override, not in the file\)"):
         Scenario.load("baseline", overrides={"trust.initial": 3})
+    with pytest.raises(ScenarioError, match=r"'trust.intial' \(did you mean 'trust.initial'\?\) \(an override"):
+        Scenario.load("baseline", overrides={"trust.intial": 0.3})
 
 
 def test_resolved_scenario_round_trips_through_toml(tmp_path):
@@ -116,6 +118,15 @@ def test_resolved_scenario_round_trips_through_toml(tmp_path):
     again = Scenario.load(path)
     assert again.to_dict() == sc.to_dict()
     assert again.events == [{"week": 78, "kind": "funding_cut"}]
+
+
+def test_scenarios_that_differ_only_in_when_an_event_happens_differ():
+    early = Scenario.from_dict({"events": [{"week": 13, "kind": "funding_cut"}]})
+    late = Scenario.from_dict({"events": [{"week": 20, "kind": "funding_cut"},
+                                          {"week": 5, "kind": "head_leaves", "school": 2}]})
+    assert early.diff(late) == {"events": ("funding_cut at week 13",
+                                           "head_leaves (school 2) at week 5; funding_cut at week 20")}
+    assert Scenario.from_dict({}).flat()["events"] == "none"
 
 
 def test_every_parameter_is_documented_with_unit_range_and_meaning():

@@ -169,19 +169,23 @@ def _num(x: float, decimals: int, signed: bool = False) -> str:
     return text.replace("-", "\u2212")
 
 
-def level_text(outcome: str, value: float, half_width: float = float("nan")) -> str:
-    """A level of an outcome in its unit, e.g. '64%' or '0.17' or '31 weeks'."""
+def level_text(outcome: str, value: float, half_width: float = float("nan"), decimals: int | None = None) -> str:
+    """A level of an outcome in its unit, e.g. '64%' or '0.17' or '31 weeks' (``decimals`` of the
+    shown number, percent for shares, if given; else from ``half_width``)."""
     if not math.isfinite(value):
         return "n/a"
+    exact = not (math.isfinite(half_width) and half_width > 0)
     if is_share(outcome):
-        exact = not (math.isfinite(half_width) and half_width > 0)
-        return _num(100 * value, 0 if exact else _decimals(100 * half_width, 100 * value)) + "%"
-    text = _num(value, _decimals(half_width, value))
-    return text + (" weeks" if unit(outcome) == "weeks" else "")
+        d = decimals if decimals is not None else 0 if exact else _decimals(100 * half_width, 100 * value)
+        return _num(100 * value, d) + "%"
+    weeks = unit(outcome) == "weeks"
+    if decimals is None:
+        decimals = 0 if weeks and exact else _decimals(half_width, value)  # no spread: whole weeks
+    return _num(value, decimals) + (" weeks" if weeks else "")
 
 
-def difference_text(outcome: str, diff: float, low: float, high: float, signed: bool = True) -> tuple[str, str]:
-    """A difference and its CI in the outcome's unit: ('+24 percentage points', '20 to 28')."""
+def difference_decimals(outcome: str, diff: float, low: float, high: float) -> int:
+    """Decimals of a difference and its CI, as :func:`difference_text` shows them (shares in points)."""
     scale = 100.0 if is_share(outcome) else 1.0
     d = _decimals(scale * (high - low) / 2, scale * diff)
     if high - low == 0 and (is_share(outcome) or unit(outcome) == "weeks"):
@@ -189,6 +193,25 @@ def difference_text(outcome: str, diff: float, low: float, high: float, signed: 
     nearest = min(abs(low), abs(high)) * scale
     while (low > 0 or high < 0) and d < 4 and round(nearest, d) == 0:
         d += 1  # a CI that excludes zero must not be shown touching it
+    return d
+
+
+def matching_decimals(outcome: str, level: float, base_level: float, diff: float, decimals: int) -> int:
+    """At least ``decimals``, and enough (up to two more) that the two levels, rounded, differ
+    by the difference, rounded: so '+2 points' is never shown beside '71% against 70%'."""
+    scale = 100.0 if is_share(outcome) else 1.0
+    for d in range(decimals, decimals + 3):
+        shown = round(scale * level, d) - round(scale * base_level, d)
+        if abs(abs(shown) - round(abs(scale * diff), d)) < 0.5 * 10.0 ** -d:
+            return d
+    return decimals
+
+
+def difference_text(outcome: str, diff: float, low: float, high: float, signed: bool = True,
+                    decimals: int | None = None) -> tuple[str, str]:
+    """A difference and its CI in the outcome's unit: ('+24 percentage points', '20 to 28')."""
+    scale = 100.0 if is_share(outcome) else 1.0
+    d = difference_decimals(outcome, diff, low, high) if decimals is None else decimals
     suffix = " percentage points" if is_share(outcome) else (" weeks" if unit(outcome) == "weeks" else "")
     number = _num(scale * diff, d, signed)
     if number.lstrip("+\u2212") == "1":
@@ -306,13 +329,14 @@ class Comparison:
         meaning = {p.name: (p.meaning, p.unit) for p in PARAMS}
         rows = []
         for key in (k for k in order if k in keys):
-            m, u = meaning.get(key, ("number of scheduled events" if key == "events"
+            m, u = meaning.get(key, ("scheduled events" if key == "events"
                                      else "mechanism switched on" if key.startswith("mechanisms.") else "", ""))
             row = {"parameter": key, "meaning": m, "unit": u}
             for label in self.labels:
                 row[label] = self.options[label].flat().get(key)
             rows.append(row)
-        return pd.DataFrame(rows, columns=["parameter", "meaning", "unit", *self.labels])
+        # object columns: a whole number stays whole beside a fraction (7, not 7.0) in parameters.csv
+        return pd.DataFrame(rows, columns=["parameter", "meaning", "unit", *self.labels], dtype=object)
 
     def years_after_funding(self, option: str) -> float:
         """Years the run continues after the option's funding ends (0 if it never ends)."""
@@ -376,15 +400,16 @@ class Comparison:
             # "lowers X by 0.03 (95% CI 0.01 to 0.05)": sizes of the change, whichever way it goes
             size = (e["diff"], e["diff_low"], e["diff_high"]) if e["diff"] >= 0 else \
                 (-e["diff"], -e["diff_high"], -e["diff_low"])
-            diff, ci = difference_text(name, *size, signed=False)
             base = base_effects[name]
-            precision = (e["diff_high"] - e["diff_low"]) / 2  # levels shown as precisely as the difference
+            # the levels shown as precisely as the difference, and agreeing with it once rounded
+            d = matching_decimals(name, e["mean"], base["mean"], e["diff"], difference_decimals(name, *size))
+            diff, ci = difference_text(name, *size, signed=False, decimals=d)
             changes.append({
                 "outcome": name, "verdict": e["verdict"], "primary": name in self.primary,
                 "verb": "raises" if e["diff"] > 0 else "lowers", "phrase": phrase(name),
                 "by": diff, "ci": ci,
-                "level": level_text(name, e["mean"], precision),
-                "baseline_level": level_text(name, base["mean"], precision),
+                "level": level_text(name, e["mean"], decimals=d),
+                "baseline_level": level_text(name, base["mean"], decimals=d),
                 "p_better": e["p_better"],
             })
         counts = {k: sum(e["verdict"] == k for e in effects) for k in ("better", "worse")}
@@ -582,14 +607,31 @@ def stopping_sentence(result: Comparison) -> str:
         return f"{result.reps} matched replicates per option, as requested."
     primary = ", ".join(short_name(p).lower() for p in result.primary)
     last = s["history"][-1]
-    widest = f"{last['widest_ci']:.3g}"
+    widest = width_text(last["outcome"], last["widest_ci"])
+    target = f"{s['ci_width']:g}"
+    shares = [p for p in result.primary if is_share(p)]
+    if shares:  # shares are shown in points everywhere else
+        target += (f" ({width_text(shares[0], s['ci_width'])})" if len(shares) == len(result.primary)
+                   else f" ({width_text(shares[0], s['ci_width'])} for shares)")
     if s["reason"] == "width":
         return (f"Replicates were added in batches of {s['batch']} until every primary difference's 95% CI "
-                f"({primary}) was narrower than {s['ci_width']:g}: this happened after {result.reps} replicates "
+                f"({primary}) was narrower than {target}: this happened after {result.reps} replicates "
                 f"per option (widest {widest}).")
     return (f"Replicates were added in batches of {s['batch']} up to the cap of {s['max_reps']} per option "
-            f"before every primary difference's 95% CI ({primary}) was narrower than {s['ci_width']:g}: the cap "
+            f"before every primary difference's 95% CI ({primary}) was narrower than {target}: the cap "
             f"was reached, and the widest CI is {widest} ({short_name(last['outcome']).lower()}, {last['option']}).")
+
+
+def width_text(outcome: str, width: float) -> str:
+    """A CI's width in the outcome's unit as the report shows differences: '4.2 percentage points', '0.031'."""
+    if is_share(outcome):
+        return f"{_significant(100 * width)} percentage points"
+    return _significant(width) + (" weeks" if unit(outcome) == "weeks" else "")
+
+
+def _significant(x: float, digits: int = 3) -> str:
+    """``x`` to ``digits`` significant digits, without an exponent for numbers people read: 1000, 0.0421."""
+    return f"{float(f'{x:.{digits}g}'):g}" if 1e-4 <= abs(x) < 1e6 else f"{x:.{digits}g}"
 
 
 # -- command line -----------------------------------------------------------------------

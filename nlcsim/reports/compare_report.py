@@ -326,6 +326,29 @@ def _story(result: Comparison, label: str) -> dict:
             "years": sc.schedule.years, "funded": f"{sc.money_end_week / sc.schedule.weeks_per_year:g}"}
 
 
+def _scenario_toml(result: Comparison, label: str) -> str:
+    """An option's resolved scenario as TOML; where settings were applied to every option, a
+    comment above says so (the story in [meta] is the one the option's file tells)."""
+    text = result.options[label].to_toml()
+    if not result.overrides:
+        return text
+    applied = ", ".join(f"{k} = {value_text(v)}" for k, v in result.overrides.items())
+    return (f"# {label} as run in this comparison: {result.sources[label]} with {applied}, applied to every option.\n"
+            "# The story below is the file's own; the values here are those the runs used.\n" + text)
+
+
+def _length_note(result: Comparison) -> str:
+    """A warning where the options run for different lengths: outcomes read at the end of the run
+    are then read at different times."""
+    weeks = {result.options[k].weeks: result.options[k].schedule for k in result.labels}
+    if len(weeks) == 1:
+        return ""
+    years = [f"{w / weeks[w].weeks_per_year:g}" for w in sorted(weeks)]
+    return (f"The options run for different lengths ({', '.join(years[:-1])} and {years[-1]} years). "
+            "An outcome read at the end of the run is read at each option's own end, so its difference "
+            "mixes the design with the time each option had.")
+
+
 def content(result: Comparison, colours: dict[str, str], survival: pd.DataFrame, files: str,
             command: str) -> dict[str, Any]:
     """Everything the page says, as plain data for the templates (``command``: :func:`command_line`)."""
@@ -346,7 +369,8 @@ def content(result: Comparison, colours: dict[str, str], survival: pd.DataFrame,
         "software": {"nlcsim": result.version, "Python": platform.python_version(), "NumPy": np.__version__,
                      "Mesa": mesa.__version__, "pandas": pd.__version__},
         "scenario_files": {k: f"{files}/scenarios/{name}" for k, name in scenario_files(result.labels).items()},
-        "tomls": {k: result.options[k].to_toml() for k in result.labels},
+        "tomls": {k: _scenario_toml(result, k) for k in result.labels},
+        "length_note": _length_note(result),
         "primary": [short_name(p).lower() for p in result.primary],
         "overrides": [f"{k} = {value_text(v)}" for k, v in result.overrides.items()],
         "spawn_keys": ", ".join(str(r) for r in range(min(result.reps, 12))) + (", \u2026" if result.reps > 12 else ""),
@@ -373,6 +397,7 @@ BODY = """
     </tbody>
   </table>
   {% if overrides %}<p class="note">Settings applied to every option: {{ overrides | join("; ") }}.</p>{% endif %}
+  {% if length_note %}<p class="note">{{ length_note }}</p>{% endif %}
 </section>
 
 <section class="summary" id="summary">
@@ -529,6 +554,10 @@ MARKDOWN = """# {{ title }}
 
 Settings applied to every option: {{ overrides | join("; ") }}.
 {% endif %}
+{% if length_note %}
+
+**Note.** {{ length_note }}
+{% endif %}
 
 ## In brief
 {% for s in summary %}
@@ -682,7 +711,7 @@ def write_report(result: Comparison, out: str | Path, format: str | None = None)
     command = command_line(result)  # reloads every option's scenario: once for the page and the metadata
     (files / "comparison.json").write_text(json.dumps(_metadata(result, command), indent=2, default=str), encoding="utf-8")
     for label, name in scenario_files(result.labels).items():
-        (files / "scenarios" / name).write_text(result.options[label].to_toml(), encoding="utf-8")
+        (files / "scenarios" / name).write_text(_scenario_toml(result, label), encoding="utf-8")
 
     figures = {
         "effects": (effects_figure(result, colours), "Differences from the baseline with 95% CIs, one panel per outcome"),

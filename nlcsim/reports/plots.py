@@ -13,21 +13,21 @@ import pandas as pd  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from ..measures import COLUMNS  # noqa: E402
-from ..replicates import within_0_1  # noqa: E402
+from ..replicates import bounds  # noqa: E402
 
 MAIN_SERIES = ("practice_change", "joint_work_share", "mean_trust", "engagement",
                "active_schools_share", "knowledge_reach", "pupil_outcome", "improved_teaching_share")
 
 
 def band(ts: pd.DataFrame, column: str, level: float = 0.95) -> pd.DataFrame:
-    """Mean and t-interval of a column by week over replicates (cut at 0 and 1
-    for a share or a 0-1 scale, which no mean can pass)."""
+    """Mean and t-interval of a column by week over replicates, cut to the column's
+    range (:func:`~nlcsim.replicates.bounds`), which no mean can pass."""
     g = ts.groupby("week")[column]
     m, sd, n = g.mean(), g.std(ddof=1).fillna(0.0), g.count()
     half = stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
     low, high = m - half, m + half
-    if within_0_1(COLUMNS.get(column, ("",))[0]):
-        low, high = low.clip(lower=0.0), high.clip(upper=1.0)
+    floor, ceiling = bounds(COLUMNS.get(column, ("",))[0])
+    low, high = low.clip(lower=floor), high.clip(upper=ceiling)
     return pd.DataFrame({"mean": m, "low": low, "high": high})
 
 
