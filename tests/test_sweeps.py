@@ -132,7 +132,9 @@ def test_sigkill_of_the_runner_then_the_same_command_completes_every_run_once(tm
     assert "resumed" in done.stdout
     ids = recorded_run_ids(out)
     assert sorted(ids) == list(range(60))           # every run, each exactly once
-    assert len(load_manifest(out)["sessions"]) == 2
+    killed, resumed = load_manifest(out)["sessions"]
+    assert killed["interrupted"] is True and killed["ended"] is None and killed["ran"] == len(before)
+    assert "interrupted" not in resumed and resumed["ended"]
     # runs from before and after the kill are what the run alone gives
     table = load_results(out).set_index("run_id")
     for run_id in (before[0], next(i for i in range(60) if i not in before)):
@@ -685,3 +687,119 @@ def test_a_folder_that_is_not_a_results_folder_is_refused_and_left_as_it_was(tmp
     with pytest.raises(ExperimentError, match="not a sweep results folder"):
         sweep(tiny_grid(replicates=1, every=0), folder, workers=1, progress=False)
     assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
+
+
+def test_a_scheduler_that_cannot_be_reached_leaves_nothing_that_blocks_a_corrected_experiment(
+        tmp_path, monkeypatch, capsys):
+    import distributed
+
+    from nlcsim.cli import main
+
+    def unreachable(address, **kwargs):
+        raise OSError(f"Timed out trying to connect to {address} after 30 s")
+
+    monkeypatch.setattr(distributed, "Client", unreachable)   # as a real one after its 30 s timeout
+    path, out = tmp_path / "exp.toml", tmp_path / "o"
+    path.write_text(tomli_w.dumps(tiny_grid(replicates=1, every=0)))
+    command = ["sweep", str(path), "--out", str(out), "--no-progress"]
+    assert main([*command, "--scheduler", "tcp://127.0.0.1:1"]) == 2
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:1" in capsys.readouterr().err
+    corrected = tiny_grid(replicates=1, every=0)
+    corrected["factors"][0]["levels"] = [0.3, 0.6]
+    path.write_text(tomli_w.dumps(corrected))
+    assert main([*command, "--workers", "1", "--resume"]) == 2     # --resume continues; there is nothing to continue
+    assert "different experiment" in capsys.readouterr().err
+    assert main([*command, "--workers", "1"]) == 0
+    assert "with no runs recorded; replacing it with this one" in capsys.readouterr().err
+    assert load_manifest(out)["experiment"]["factors"][0]["levels"] == [0.3, 0.6]
+    assert sorted(load_results(out)["trust.initial"].unique()) == [0.3, 0.6]
+    assert sorted(recorded_run_ids(out)) == list(range(6))
+
+
+def test_a_session_that_never_ended_is_recorded_as_interrupted_on_the_next_start(tmp_path, capsys):
+    import json
+
+    exp = {"experiment": {"name": "k", "design": "grid", "replicates": 2, "seed": 4},
+           "factors": [{"key": "a", "levels": [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]}]}
+    out = tmp_path / "s"
+    sweep(exp, out, workers=1, progress=False, model=linear_in_a, chunk_runs=3)
+    # as kill -9 leaves it: the last chunk never written, the session never ended
+    (out / "outcomes" / "part-001-000003.parquet").unlink()
+    manifest = json.loads((out / "manifest.json").read_text())
+    started = manifest["sessions"][0]["started"]
+    manifest["sessions"][0] = {k: v for k, v in manifest["sessions"][0].items()
+                               if k not in ("ran", "failed", "lost_workers", "seconds", "ended")}
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    summary = sweep(exp, out, workers=1, progress=False, model=linear_in_a, chunk_runs=3)
+    assert summary.done_before == 9 and summary.ran == 3 and summary.complete
+    assert "session 1" in capsys.readouterr().err
+    killed, resumed = load_manifest(out)["sessions"]
+    assert killed["started"] == started and killed["ended"] is None      # no end time made up
+    assert killed["interrupted"] is True and killed["ran"] == 9 and killed["failed"] == 0
+    assert "interrupted" not in resumed and resumed["ended"] and resumed["ran"] == 3
+    sweep(exp, out, workers=1, progress=False, model=linear_in_a)   # nothing to do, nothing to mark again
+    assert load_manifest(out)["sessions"] == [killed, resumed]
+
+
+def test_a_count_of_one_is_singular_in_what_a_sweep_and_its_analysis_print(tmp_path):
+    import re
+
+    from nlcsim.sweeps import SweepSummary
+
+    one_of_each = SweepSummary(out=tmp_path, experiment="e", design="grid", points=1, replicates=1, runs=2,
+                               done_before=1, ran=1, failed=0, failed_total=0, lost_workers=1, seconds=1.0,
+                               executor="serial")
+    exp = {"experiment": {"name": "c", "design": "grid", "replicates": 1, "seed": 1},
+           "factors": [{"key": "a", "levels": [0.1, 0.9]}, {"key": "b", "levels": [0.9]}]}
+    sweep(exp, tmp_path / "c", workers=1, progress=False, model=fails_in_a_corner)   # 1 of its 2 runs fails
+    analysed = analyze(tmp_path / "c", outcomes=["y"], target="y >= 1", plots=False).text
+    text = f"{one_of_each}\n{analysed}"
+    assert "1 point x 1 replicate = 2 runs" in text and "this session: 1 run in" in text
+    assert "resumed: 1 run already on disk" in text and "1 batch resubmitted" in text
+    assert "(2 points x 1 replicate)" in text and "1 ok and 1 failed run analysed" in text
+    assert "for 1 outcome in grid_means.csv (1 failed run left out" in text
+    assert "PRIM over 1 finished run (1 failed and 0 non-finite runs left out); the target holds in 1 run" in text
+    assert not re.search(r"\b1 (runs|replicates|points|samples|levels|outcomes|batches)\b|\((s|es)\)", text)
+
+
+def test_the_manifest_records_only_the_design_settings_its_design_reads(tmp_path):
+    ranged = [{"key": "a", "low": 0.0, "high": 1.0}, {"key": "b", "low": 0.0, "high": 1.0}]
+    designs = {"grid": ({}, [{"key": "a", "levels": [0.0, 1.0]}]),
+               "list": ({}, [{"key": "a", "levels": [0.0, 1.0]}]),
+               "lhs": ({"samples": 8}, ranged), "sobol": ({"samples": 8}, ranged),
+               "morris": ({"samples": 4, "levels": 4}, ranged)}
+    settings = {"grid": set(), "list": {"points"}, "lhs": {"samples"}, "sobol": {"samples", "second_order"},
+                "morris": {"samples", "levels"}}
+    for design, (head, factors) in designs.items():
+        data = {"experiment": {"name": design, "design": design, **head}, "factors": factors}
+        if design == "list":
+            data["points"] = [{"a": 0.0}, {"a": 1.0}]
+        described = load_experiment(data, custom_model=True).describe()
+        assert {"samples", "second_order", "levels", "points"} & set(described) == settings[design], design
+    sweep({"experiment": {"name": "g", "design": "grid"}, "factors": [{"key": "a", "levels": [0.0, 1.0]}]},
+          tmp_path / "g", workers=1, progress=False, model=linear_in_a)
+    assert not {"samples", "second_order", "levels", "points"} & set(load_manifest(tmp_path / "g")["experiment"])
+
+
+def test_a_folder_whose_manifest_records_every_design_setting_still_resumes_and_analyses(tmp_path):
+    """Manifests written before only the settings a design reads were recorded hold them all."""
+    import json
+
+    for design, head, factors in (
+            ("grid", {"replicates": 2}, [{"key": "a", "levels": [0.0, 1.0, 2.0]}, {"key": "b", "levels": [0.5]}]),
+            ("morris", {"samples": 4, "levels": 4}, [{"key": "a", "low": 0.0, "high": 1.0},
+                                                     {"key": "b", "low": 0.0, "high": 1.0}])):
+        exp = {"experiment": {"name": design, "design": design, "seed": 2, **head}, "factors": factors}
+        out = tmp_path / design
+        sweep(exp, out, workers=1, progress=False, model=linear_in_a, chunk_runs=2)
+        table = load_results(out)
+        sorted((out / "outcomes").glob("part-*.parquet"))[-1].unlink()          # an unfinished sweep
+        manifest = json.loads((out / "manifest.json").read_text())
+        old = {"samples": None, "second_order": True, "levels": 4, "points": None}
+        manifest["experiment"] = {**old, **manifest["experiment"]}
+        (out / "manifest.json").write_text(json.dumps(manifest))
+        summary = sweep(exp, out, workers=1, progress=False, model=linear_in_a, chunk_runs=2)
+        assert summary.ran == 2 and summary.complete and summary.failed_total == 0, design
+        pd.testing.assert_frame_equal(without_timing(load_results(out)), without_timing(table))
+        assert load_manifest(out)["experiment"]["second_order"] is True    # the record on disk is left as it was
+        analyze(out, outcomes=["y"], plots=False, resamples=20)

@@ -35,6 +35,7 @@ from ..provenance import package_versions
 from .designs import RAW
 from .experiment import parse_target
 from .store import ResultsStore, write_atomic
+from .words import plural
 
 DEFAULT_OUTCOMES = ("practice_change", "adoption_share", "knowledge_created", "knowledge_reach",
                     "joint_work_share", "mean_trust", "engagement", "active_schools_share", "sustainability",
@@ -297,7 +298,7 @@ def analyze(results: str | Path, outcomes: list[str] | None = None, target: str 
     n_points, replicates = int(manifest["points"]), int(manifest["replicates"])
     analysis = Analysis(out=out, text="", accounting=acc)
     lines = [f"# Analysis of {exp['name']} ({design_name} design)", "",
-             f"Runs: {acc['planned']} planned ({n_points} points x {replicates} replicates), "
+             f"Runs: {acc['planned']} planned ({plural(n_points, 'point')} x {plural(replicates, 'replicate')}), "
              f"{acc['recorded']} recorded, {acc['failed']} failed, {acc['not_run']} not yet run."]
     if acc["failed"]:
         errors = table.loc[table["status"] != "ok", "error"].fillna("").str.split("\n").str[0]
@@ -313,11 +314,11 @@ def analyze(results: str | Path, outcomes: list[str] | None = None, target: str 
     settings = {"outcomes": list(outcomes), "resamples": int(resamples), "seed": seed,
                 "seed_rule": ANALYSIS_SEED_RULE, "conf_level": CONF_LEVEL, "target": target,
                 "min_density": float(min_density), "mass_min": float(mass_min)}
-    resampling = (f"bootstrap CIs from {resamples} resamples, seed {seed}" if design_name in ("sobol", "morris")
-                  else "t-interval CIs, no resampling")
+    resampling = (f"bootstrap CIs from {plural(resamples, 'resample')}, seed {seed}"
+                  if design_name in ("sobol", "morris") else "t-interval CIs, no resampling")
     lines.append(f"Provenance: nlcsim {__version__}; results {provenance['results']} (experiment {exp['name']}, "
                  f"seed {provenance['experiment_seed']}); {provenance['runs_analysed']['ok']} ok and "
-                 f"{acc['failed']} failed runs analysed; {resampling}"
+                 f"{plural(acc['failed'], 'failed run')} analysed; {resampling}"
                  + (f"; PRIM min_density {float(min_density):g}, mass_min {float(mass_min):g}" if target else "")
                  + ".")
     lines.append("")
@@ -335,15 +336,16 @@ def analyze(results: str | Path, outcomes: list[str] | None = None, target: str 
             else:
                 res, block = morris_indices(problem, x, values, int(exp.get("levels", 4)), resamples, seed)
                 unit, total_key, used_key = "trajectories", "trajectories", "trajectories_used"
-            note = (f"{acc['failed']} failed and {acc['not_run']} not-run runs; {info['points_missing']} points "
-                    f"without a usable replicate; {block[used_key]} of {block[total_key]} {unit} used "
-                    f"(blocks with a missing point dropped whole); {info['points_short']} points averaged "
-                    f"fewer than {replicates} replicates")
+            note = (f"{acc['failed']} failed and {plural(acc['not_run'], 'not-run run')}; "
+                    f"{plural(info['points_missing'], 'point')} without a usable replicate; "
+                    f"{block[used_key]} of {block[total_key]} {unit} used (blocks with a missing point dropped "
+                    f"whole); {plural(info['points_short'], 'point')} averaged fewer than "
+                    f"{plural(replicates, 'replicate')}")
             lines.append(f"## {outcome}")
             lines.append(f"Failed runs: {note}.")
             if info["non_finite_values"]:
-                lines.append(f"{info['non_finite_values']} finished runs gave a non-finite {outcome}; "
-                             "they count as missing for this outcome.")
+                lines.append(f"{plural(info['non_finite_values'], 'finished run')} gave a non-finite {outcome}; "
+                             "such runs count as missing for this outcome.")
             if block[used_key] < block[total_key]:
                 lines.append("Dropping blocks is exact if failures are unrelated to the factor values; if they "
                              "cluster in one region, these indices describe the model where it runs.")
@@ -380,7 +382,8 @@ def analyze(results: str | Path, outcomes: list[str] | None = None, target: str 
             cells.insert(0, "outcome", outcome)
             frames.append(cells)
             if plots and varied and design_name == "grid":
-                note = f"{acc['failed']} failed runs left out of the means (counted per cell in grid_means.csv)"
+                note = (f"{plural(acc['failed'], 'failed run')} left out of the means "
+                        "(counted per cell in grid_means.csv)")
                 pair = varied[:2]
                 other = [k for k in varied if k not in pair]
                 if other:
@@ -389,8 +392,8 @@ def analyze(results: str | Path, outcomes: list[str] | None = None, target: str 
                 analysis.files.append(_plot("grid", outcome, out, view, note, pair))
         analysis.grid = pd.concat(frames, ignore_index=True)
         _save_csv(analysis, out / "grid_means.csv", analysis.grid, index=False)
-        lines.append(f"{design_name.capitalize()}: means with 95% CIs per point for {len(outcomes)} outcome(s) "
-                     f"in grid_means.csv ({acc['failed']} failed runs left out, counted per point)"
+        lines.append(f"{design_name.capitalize()}: means with 95% CIs per point for {plural(len(outcomes), 'outcome')} "
+                     f"in grid_means.csv ({plural(acc['failed'], 'failed run')} left out, counted per point)"
                      + (f"; heatmaps over {' x '.join(varied[:2])}." if design_name == "grid" and len(varied) >= 2
                         else "."))
         lines.append("")
@@ -404,9 +407,9 @@ def analyze(results: str | Path, outcomes: list[str] | None = None, target: str 
         found = discover(table, keys, target, float(min_density), float(mass_min))
         analysis.discovery = found
         lines.append(f"## Scenario discovery: {target}")
-        lines.append(f"PRIM over {found['runs_used']} finished runs ({found['runs_left_out_failed']} failed and "
-                     f"{found['runs_left_out_non_finite']} non-finite runs left out); "
-                     f"{found.get('passing', 0)} pass.")
+        lines.append(f"PRIM over {plural(found['runs_used'], 'finished run')} ({found['runs_left_out_failed']} "
+                     f"failed and {plural(found['runs_left_out_non_finite'], 'non-finite run')} left out); "
+                     f"the target holds in {plural(found.get('passing', 0), 'run')}.")
         if found.get("box") is None:
             lines.append(f"No box: {found['reason']}.")
         else:
@@ -421,7 +424,7 @@ def analyze(results: str | Path, outcomes: list[str] | None = None, target: str 
                 from .plots import discovery_plot
 
                 title = (f"{target}: coverage {found['coverage']:.2f}, density {found['density']:.2f}, "
-                         f"{found['runs_left_out_failed']} failed runs left out")
+                         f"{plural(found['runs_left_out_failed'], 'failed run')} left out")
                 analysis.files.append(discovery_plot(found["x"], found["passed"], found["box"],
                                                      found["trajectory"], found["chosen"], title,
                                                      out / "discovery.png"))

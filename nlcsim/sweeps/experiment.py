@@ -59,6 +59,9 @@ from ..scenario import (MECHANISMS, PARAM_BY_NAME, Scenario, ScenarioError, chec
                         resolve_near, suggest)
 
 DESIGNS = ("grid", "lhs", "sobol", "morris", "list")
+# the settings that only some designs read, and those designs (a manifest records them only for those)
+DESIGN_SETTINGS = {"samples": ("lhs", "sobol", "morris"), "second_order": ("sobol",), "levels": ("morris",),
+                   "points": ("list",)}
 DISTRIBUTIONS = ("uniform", "loguniform", "triangular", "normal")
 SECTIONS = ("experiment", "fixed", "factors", "points", "record", "analysis")
 EXPERIMENT_KEYS = {
@@ -192,9 +195,11 @@ class Experiment:
         return hashlib.sha256(blob).hexdigest()
 
     def describe(self) -> dict[str, Any]:
-        """The experiment as plain data for the manifest (the file itself is stored beside it)."""
+        """The experiment as plain data for the manifest (the file itself is stored beside it);
+        of the design settings (DESIGN_SETTINGS) only those this design reads."""
         skip = ("text", "base_scenario", "factors")
-        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
+        out = {f.name: getattr(self, f.name) for f in fields(self)
+               if f.name not in skip and self.design in DESIGN_SETTINGS.get(f.name, (self.design,))}
         out["factors"] = [_factor_record(f) for f in self.factors]
         return out
 

@@ -32,6 +32,7 @@ from .executors import DaskExecutor, ProcessExecutor, SerialExecutor, WorkerLost
 from .experiment import Experiment, ExperimentError, load_experiment
 from .models import FunctionModel, ScenarioModel, point_replicate, run_id_of, run_seed
 from .store import FORMAT, ResultsStore
+from .words import plural
 
 MAX_ATTEMPTS = 3          # a run whose worker dies this many times, the run alone in flight, is recorded as failed
 MAX_BATCH = 64            # runs per task at most (bounds the work lost with a worker)
@@ -61,17 +62,18 @@ class SweepSummary:
         return self.done_before + self.ran == self.runs
 
     def __str__(self) -> str:
-        lines = [f"{self.experiment}: {self.design} design, {self.points} points x {self.replicates} "
-                 f"replicate(s) = {self.runs} runs"]
+        lines = [f"{self.experiment}: {self.design} design, {plural(self.points, 'point')} x "
+                 f"{plural(self.replicates, 'replicate')} = {plural(self.runs, 'run')}"]
         if self.ran:
-            lines.append(f"  this session: {self.ran} runs in {self.seconds:.1f} s "
+            lines.append(f"  this session: {plural(self.ran, 'run')} in {self.seconds:.1f} s "
                          f"({self.ran / self.seconds:.2f} runs/s) on {self.executor}")
         else:
             lines.append("  this session: nothing left to run")
         if self.done_before:
-            lines.append(f"  resumed: {self.done_before} runs were already on disk and were not run again")
+            lines.append(f"  resumed: {plural(self.done_before, 'run')} already on disk, not run again")
         if self.lost_workers:
-            lines.append(f"  lost workers: {self.lost_workers} batch(es) resubmitted after a worker died")
+            lines.append(f"  lost workers: {plural(self.lost_workers, 'batch', 'batches')} resubmitted "
+                         "after a worker died")
         lines.append(f"  failed runs: {self.failed_total} of {self.done_before + self.ran} recorded"
                      + (" (status 'failed', error text in the outcomes table)" if self.failed_total else ""))
         lines.append(f"  {'complete' if self.complete else 'INCOMPLETE: run the same command again to resume'}; "
@@ -228,29 +230,39 @@ def _refuse_foreign_folder(store: ResultsStore) -> None:
                                                 "choose an empty or new --out"], FOLDER)
 
 
-def _prepare(exp: Experiment, store: ResultsStore, model_label: str, custom: bool) -> pd.DataFrame:
+def _prepare(exp: Experiment, store: ResultsStore, model_label: str, custom: bool,
+             resume: bool = False) -> pd.DataFrame:
     """Create the results folder, or check that the one on disk holds this very experiment.
 
     A folder with no manifest has been checked by :func:`sweep` before its lock (no
-    ``--resume`` there, nothing foreign in it)."""
+    ``--resume`` there, nothing foreign in it).  A manifest of another experiment (or
+    model) under which no run was ever recorded, as a sweep whose scheduler could not be
+    reached leaves, is replaced unless ``resume``: there is nothing in it to keep."""
     identity = _json_ready(exp.identity())
     if store.exists():
         manifest = store.read_manifest()
-        if manifest.get("fingerprint") != exp.fingerprint():
-            diffs = _identity_differences(manifest.get("identity", {}), identity)
-            raise ExperimentError(str(store.root), [
-                "this folder holds the results of a different experiment; use another --out, or restore "
-                "the experiment as it was" + (". What differs: " + "; ".join(diffs) if diffs else "")], FOLDER)
-        if manifest.get("version") != __version__:
-            print(f"note: {store.root} was started with nlcsim {manifest.get('version')}, "
-                  f"this is {__version__}", file=sys.stderr)
+        other_experiment = manifest.get("fingerprint") != exp.fingerprint()
         made_by = manifest.get("model_source")
-        if not custom and made_by is not None and made_by != model_source():
-            raise ExperimentError(str(store.root), [
-                f"the model has changed since these results were made (model source {made_by} on disk, "
-                f"{model_source()} now): resuming would mix runs of two models; use another --out, or resume "
-                "with the code that made them"], FOLDER)
-        return store.read_design()
+        other_model = not custom and made_by is not None and made_by != model_source()
+        if (other_experiment or other_model) and not resume and not store.chunk_files():
+            what = "another experiment" if other_experiment else "a sweep of another model"
+            print(f"note: {store.root} held {what} with no runs recorded; replacing it with this one",
+                  file=sys.stderr)
+        else:
+            if other_experiment:
+                diffs = _identity_differences(manifest.get("identity", {}), identity)
+                raise ExperimentError(str(store.root), [
+                    "this folder holds the results of a different experiment; use another --out, or restore "
+                    "the experiment as it was" + (". What differs: " + "; ".join(diffs) if diffs else "")], FOLDER)
+            if manifest.get("version") != __version__:
+                print(f"note: {store.root} was started with nlcsim {manifest.get('version')}, "
+                      f"this is {__version__}", file=sys.stderr)
+            if other_model:
+                raise ExperimentError(str(store.root), [
+                    f"the model has changed since these results were made (model source {made_by} on disk, "
+                    f"{model_source()} now): resuming would mix runs of two models; use another --out, or resume "
+                    "with the code that made them"], FOLDER)
+            return store.read_design()
     design = make_design(exp)
     if not custom:
         _check_points(exp, design)
@@ -299,11 +311,14 @@ def sweep(experiment: str | Path | Mapping | Experiment, out: str | Path | None 
         _refuse_foreign_folder(store)
     runner_model = _make_model(exp, model)
     with store.lock():
-        design = _prepare(exp, store, runner_model.label, model is not None)
+        design = _prepare(exp, store, runner_model.label, model is not None, resume)
         store.clean()
+        for number, started in store.close_interrupted_sessions():
+            print(f"note: session {number} in {store.root} (started {started}) stopped without ending, "
+                  "as after kill -9: recorded as interrupted", file=sys.stderr)
         done, repeated = store.done_runs()
         if repeated:
-            print(f"warning: {repeated} run(s) appear twice in {store.root}; the loader keeps the first",
+            print(f"warning: {plural(repeated, 'run')} recorded twice in {store.root}; the loader keeps the first",
                   file=sys.stderr)
         n_points, replicates = len(design), exp.replicates
         total = n_points * replicates

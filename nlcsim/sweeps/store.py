@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import UserError
+from .words import plural
 
 OUTCOMES, TIMESERIES = "outcomes", "timeseries"
 FORMAT = 1
@@ -91,6 +92,8 @@ class ResultsStore:
         write_atomic(self.root / "experiment.toml", experiment_text.encode("utf-8"))
         if base_toml is not None:
             write_atomic(self.root / "base_scenario.toml", base_toml.encode("utf-8"))
+        else:  # a custom model's sweep replacing one of the model (see runner._prepare)
+            (self.root / "base_scenario.toml").unlink(missing_ok=True)
         write_parquet_atomic(self.root / "design.parquet", design)
         self.write_manifest(manifest)
 
@@ -119,6 +122,25 @@ class ResultsStore:
         manifest = self.read_manifest()
         manifest["sessions"][session - 1].update(info, ended=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
         self.write_manifest(manifest)
+
+    def close_interrupted_sessions(self) -> list[tuple[int, str | None]]:
+        """Mark the sessions that never ended (their runner was killed: ``kill -9``, a lost node) as
+        interrupted; returns their numbers and start times.
+
+        Call it holding :meth:`lock`: no runner is then alive to end them.  The end time is
+        unknown and stays ``null``; ``ran`` and ``failed`` are counted from the session's
+        committed chunks, the runs it saved.
+        """
+        manifest = self.read_manifest()
+        dead = [(n, s) for n, s in enumerate(manifest.get("sessions", []), 1) if "ended" not in s]
+        for number, session in dead:
+            status = [pq.read_table(p, columns=["status"]).column("status").to_pylist()
+                      for p in (self.root / OUTCOMES).glob(f"part-{number:03d}-*.parquet")]
+            session.update(ended=None, interrupted=True, ran=sum(map(len, status)),
+                           failed=sum(st != "ok" for chunk in status for st in chunk))
+        if dead:
+            self.write_manifest(manifest)
+        return [(number, session.get("started")) for number, session in dead]
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
@@ -204,7 +226,7 @@ class ResultsStore:
         df = df.sort_values(sort, kind="stable").reset_index(drop=True)
         if table == OUTCOMES and df["run_id"].duplicated().any():
             n = int(df["run_id"].duplicated().sum())
-            warnings.warn(f"{self.root}: {n} run(s) are recorded twice; keeping the first record of each",
+            warnings.warn(f"{self.root}: {plural(n, 'run')} recorded twice; keeping the first record of each",
                           stacklevel=2)
             df = df.drop_duplicates("run_id", keep="first").reset_index(drop=True)
         return df
