@@ -379,6 +379,21 @@ def test_a_new_analysis_leaves_none_of_an_earlier_ones_files_and_lhs_asks_for_a_
     assert (folder / "my_notes.txt").read_text() == "mine"
 
 
+def test_an_edited_analysis_section_is_taken_up_by_the_next_sweep_and_analyze(tmp_path, capsys):
+    exp = {"experiment": {"name": "region", "design": "lhs", "samples": 20, "replicates": 1, "seed": 1},
+           "factors": [{"key": "a", "low": 0.0, "high": 1.0}, {"key": "b", "low": 0.0, "high": 1.0}],
+           "analysis": {"target": "inside >= 1"}}
+    sweep(exp, tmp_path / "l", workers=1, progress=False, model=region_model)
+    exp["analysis"] = {"target": "inside <= 0", "mass_min": 0.1}  # decides no run: the same experiment
+    summary = sweep(exp, tmp_path / "l", workers=1, progress=False, model=region_model)
+    assert summary.ran == 0 and summary.complete
+    assert "[analysis] target, mass_min changed" in capsys.readouterr().err
+    manifest = load_manifest(tmp_path / "l")
+    assert (manifest["experiment"]["target"], manifest["experiment"]["mass_min"]) == ("inside <= 0", 0.1)
+    assert 'target = "inside <= 0"' in (tmp_path / "l" / "experiment.toml").read_text()
+    assert "## Scenario discovery: inside <= 0" in analyze(tmp_path / "l").text
+
+
 def test_analyze_command_prints_the_report_and_rejects_unknown_outcomes(tmp_path, capsys):
     from nlcsim.cli import main
 
@@ -803,3 +818,19 @@ def test_a_folder_whose_manifest_records_every_design_setting_still_resumes_and_
         pd.testing.assert_frame_equal(without_timing(load_results(out)), without_timing(table))
         assert load_manifest(out)["experiment"]["second_order"] is True    # the record on disk is left as it was
         analyze(out, outcomes=["y"], plots=False, resamples=20)
+
+
+def test_a_heatmap_over_two_of_three_factors_does_not_count_the_third_factors_levels_as_replicates():
+    from nlcsim.sweeps.analysis import grid_cells, marginal_cells
+
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame([{"a": a, "b": b, "c": c, "status": "ok", "y": a + b + c + rng.normal(0, 0.1)}
+                          for a in (0, 1) for b in (0, 1) for c in (0, 10) for _ in range(5)])
+    pooled = grid_cells(table, ["a", "b"], "y")
+    cells = marginal_cells(grid_cells(table, ["a", "b", "c"], "y"), ["a", "b"])
+    assert np.allclose(cells["mean"], pooled["mean"])  # equal replicates: the same means
+    # the spread between c = 0 and c = 10 is not noise: pooled runs give a half-width near 4, the points' errors 0.06
+    assert (pooled["half_width"] > 3).all() and (cells["half_width"] < 0.2).all()
+    one_failed = table.assign(status=np.where((table["a"] == 0) & (table["b"] == 0) & (table["c"] == 10), "failed", "ok"))
+    gap = marginal_cells(grid_cells(one_failed, ["a", "b", "c"], "y"), ["a", "b"])
+    assert np.isnan(gap["mean"].iloc[0]) and np.isfinite(gap["mean"].iloc[1:]).all()

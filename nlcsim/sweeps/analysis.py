@@ -189,6 +189,31 @@ def grid_cells(table: pd.DataFrame, keys: list[str], outcome: str) -> pd.DataFra
     return cells.reset_index(drop=True)
 
 
+def marginal_cells(cells: pd.DataFrame, pair: list[str]) -> pd.DataFrame:
+    """The cells of ``pair`` from the cells of every varied factor (:func:`grid_cells`):
+    in each, the mean of its points' means, every level of the other factors weighted
+    equally, and the 95% half-width of that mean from the points' standard errors
+    (Welch-Satterthwaite degrees of freedom).  The runs of different levels are not
+    replicates of one another, so they are not pooled.  A cell with a point that has
+    no usable run has no mean; one with a point of a single run, no half-width."""
+    def combine(group: pd.DataFrame) -> pd.Series:
+        k = len(group)
+        if (group["n"] < 1).any():
+            return pd.Series({"mean": np.nan, "half_width": np.nan, "n": int(group["n"].sum())})
+        mean = group["mean"].mean()
+        if (group["n"] < 2).any():
+            return pd.Series({"mean": mean, "half_width": np.nan, "n": int(group["n"].sum())})
+        v = group["sd"] ** 2 / group["n"]
+        se = np.sqrt(v.sum()) / k
+        df = v.sum() ** 2 / (v ** 2 / (group["n"] - 1)).sum() if v.sum() > 0 else 1.0
+        return pd.Series({"mean": mean, "half_width": stats.t.ppf(0.5 + CONF_LEVEL / 2, df) * se,
+                          "n": int(group["n"].sum())})
+
+    out = cells.groupby(pair, sort=True)[["mean", "sd", "n"]].apply(combine).reset_index()
+    out["n"] = out["n"].astype(int)
+    return out
+
+
 def discover(table: pd.DataFrame, keys: list[str], target: str, min_density: float = 0.8,
              mass_min: float = 0.05) -> dict[str, Any]:
     """PRIM (Friedman and Fisher 1999) on the runs: the box of factor values where the target holds.
@@ -386,9 +411,11 @@ def analyze(results: str | Path, outcomes: list[str] | None = None, target: str 
                         "(counted per cell in grid_means.csv)")
                 pair = varied[:2]
                 other = [k for k in varied if k not in pair]
-                if other:
-                    note += f"; averaged over {', '.join(other)}"
                 view = grid_cells(table, pair, outcome)
+                if other:
+                    note += (f"; each cell the mean over the levels of {', '.join(other)}, weighted equally, "
+                             "± from the points' standard errors")
+                    view = marginal_cells(grid_cells(table, varied, outcome), pair)
                 analysis.files.append(_plot("grid", outcome, out, view, note, pair))
         analysis.grid = pd.concat(frames, ignore_index=True)
         _save_csv(analysis, out / "grid_means.csv", analysis.grid, index=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -14,8 +15,13 @@ import pandas as pd  # noqa: E402
 BLUE, RED, GREY = "#1f5f8b", "#b03a2e", "#7f8c8d"
 
 
-def _save(fig, path: Path) -> Path:
-    fig.tight_layout()
+def _save(fig, path: Path, note: str = "") -> Path:
+    """Save and close ``fig``, with ``note`` in small grey type under it, wrapped to the figure's width."""
+    width, height = fig.get_size_inches()
+    lines = textwrap.wrap(note, max(40, int(17 * width)))  # about 17 characters of 7-point type an inch
+    if lines:
+        fig.text(0.01, 0.01, "\n".join(lines), fontsize=7, color=GREY, va="bottom")
+    fig.tight_layout(rect=(0, (0.05 + 0.12 * len(lines)) / height if lines else 0, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
@@ -53,8 +59,7 @@ def sobol_plot(table: pd.DataFrame, outcome: str, note: str, path: Path) -> Path
         ax2.set_yticks(range(len(factors)), factors, fontsize=8)
         ax2.set_title("S2 (second order; CIs in the CSV)")
         fig.colorbar(im, ax=ax2, shrink=0.8)
-    fig.text(0.01, 0.005, note, fontsize=7, color=GREY, va="bottom")
-    return _save(fig, path)
+    return _save(fig, path, note)
 
 
 def morris_plot(table: pd.DataFrame, outcome: str, note: str, path: Path) -> Path:
@@ -75,8 +80,7 @@ def morris_plot(table: pd.DataFrame, outcome: str, note: str, path: Path) -> Pat
     ax2.set_xlabel("mu*")
     ax2.set_ylabel("sigma (non-linearity or interactions)")
     ax2.grid(alpha=0.3)
-    fig.text(0.01, 0.005, note, fontsize=7, color=GREY, va="bottom")
-    return _save(fig, path)
+    return _save(fig, path, note)
 
 
 def heatmap(cells: pd.DataFrame, row_key: str, col_key: str, outcome: str, note: str, path: Path) -> Path:
@@ -100,8 +104,7 @@ def heatmap(cells: pd.DataFrame, row_key: str, col_key: str, outcome: str, note:
                         fontsize=8, color="white" if v < mid else "black")
     fig.colorbar(im, ax=ax, label=outcome)
     ax.set_title(f"{outcome}: mean over replicates (±: 95% CI half-width)")
-    fig.text(0.01, 0.005, note, fontsize=7, color=GREY, va="bottom")
-    return _save(fig, path)
+    return _save(fig, path, note)
 
 
 def line(cells: pd.DataFrame, key: str, outcome: str, note: str, path: Path) -> Path:
@@ -113,8 +116,7 @@ def line(cells: pd.DataFrame, key: str, outcome: str, note: str, path: Path) -> 
     ax.set_ylabel(outcome)
     ax.grid(alpha=0.3)
     ax.set_title(f"{outcome}: mean over replicates with 95% CI")
-    fig.text(0.01, 0.005, note, fontsize=7, color=GREY, va="bottom")
-    return _save(fig, path)
+    return _save(fig, path, note)
 
 
 def discovery_plot(x: pd.DataFrame, passed: np.ndarray, limits: pd.DataFrame, trajectory: pd.DataFrame,

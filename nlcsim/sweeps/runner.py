@@ -29,7 +29,7 @@ from ..provenance import model_source, package_versions
 from ..scenario import Scenario, ScenarioError
 from .designs import DESIGN_STREAM, RAW, design_overrides, make_design, salib_problem
 from .executors import DaskExecutor, ProcessExecutor, SerialExecutor, WorkerLost
-from .experiment import Experiment, ExperimentError, load_experiment
+from .experiment import ANALYSIS_KEYS, Experiment, ExperimentError, load_experiment
 from .models import FunctionModel, ScenarioModel, point_replicate, run_id_of, run_seed
 from .store import FORMAT, ResultsStore
 from .words import plural
@@ -230,6 +230,20 @@ def _refuse_foreign_folder(store: ResultsStore) -> None:
                                                 "choose an empty or new --out"], FOLDER)
 
 
+def _refresh_analysis(exp: Experiment, store: ResultsStore, manifest: dict) -> None:
+    """Take up an edited ``[analysis]`` section of the same experiment (it decides no run), so
+    that ``nlcsim analyze`` reads what the file now says; the stored file is replaced too."""
+    stored, now = manifest["experiment"], _json_ready(exp.describe())
+    changed = [k for k in ANALYSIS_KEYS if stored.get(k) != now.get(k)]
+    if not changed:
+        return
+    stored.update({k: now.get(k) for k in ANALYSIS_KEYS})
+    store.write_experiment_text(exp.text)
+    store.write_manifest(manifest)
+    print(f"note: [analysis] {', '.join(changed)} changed in the experiment file; {store.root} now records "
+          "the new settings (no run depends on them)", file=sys.stderr)
+
+
 def _prepare(exp: Experiment, store: ResultsStore, model_label: str, custom: bool,
              resume: bool = False) -> pd.DataFrame:
     """Create the results folder, or check that the one on disk holds this very experiment.
@@ -262,6 +276,7 @@ def _prepare(exp: Experiment, store: ResultsStore, model_label: str, custom: boo
                     f"the model has changed since these results were made (model source {made_by} on disk, "
                     f"{model_source()} now): resuming would mix runs of two models; use another --out, or resume "
                     "with the code that made them"], FOLDER)
+            _refresh_analysis(exp, store, manifest)
             return store.read_design()
     design = make_design(exp)
     if not custom:

@@ -89,13 +89,16 @@ class ResultsStore:
         self.root.mkdir(parents=True, exist_ok=True)
         (self.root / OUTCOMES).mkdir(exist_ok=True)
         (self.root / TIMESERIES).mkdir(exist_ok=True)
-        write_atomic(self.root / "experiment.toml", experiment_text.encode("utf-8"))
+        self.write_experiment_text(experiment_text)
         if base_toml is not None:
             write_atomic(self.root / "base_scenario.toml", base_toml.encode("utf-8"))
         else:  # a custom model's sweep replacing one of the model (see runner._prepare)
             (self.root / "base_scenario.toml").unlink(missing_ok=True)
         write_parquet_atomic(self.root / "design.parquet", design)
         self.write_manifest(manifest)
+
+    def write_experiment_text(self, text: str) -> None:
+        write_atomic(self.root / "experiment.toml", text.encode("utf-8"))
 
     def read_manifest(self) -> dict[str, Any]:
         if not self.exists():
