@@ -141,6 +141,85 @@ def test_the_planned_end_of_funding_follows_cuts_and_a_zero_level():
     assert _funding_status(snapshot(broke)) == "no funding"
 
 
+def test_the_funded_years_slider_shows_when_the_money_ends_and_moving_it_decides_alone():
+    cut = Settings.for_preset("funding_cut_early")
+    assert cut.values["funding.years"] == 2.0  # the scheduled cut at week 78, not funding.years = 4
+    assert cut.scenario() == Scenario.load("funding_cut_early")  # unmoved, the preset runs as written
+    longer = cut.with_value("funding.years", 6.0)
+    assert longer.scenario().money_end_week == 234 and longer.scenario().events == []
+    # side by side on funded years, the two runs differ
+    model = TrainerModel(cut.with_compare("funding.years", 8.0))
+    assert (model.scenario.money_end_week, model.twin.scenario.money_end_week) == (78, 312)
+
+
+def test_moving_the_compared_feature_onto_b_moves_b_away(small_preset):
+    base = Settings(preset=small_preset, compare_key="trust.initial", compare_value=0.8)
+    moved = base.with_value("trust.initial", 0.8)
+    assert moved.values["trust.initial"] == 0.8 and moved.compare_value != 0.8
+    assert TrainerModel(moved).scenario.diff(TrainerModel(moved).twin.scenario)
+    assert base.with_value("trust.initial", 0.3).compare_value == 0.8  # elsewhere B stays where it was put
+
+
+def test_events_that_cannot_happen_say_why_and_draw_no_mark(small_preset):
+    from nlcsim.app.draw import _funding_status
+    from nlcsim.app.page import _describe
+
+    model = TrainerModel(Settings(preset=small_preset))
+    st = model.state
+    for _ in range(3):
+        model.step()
+    st.is_broker[st.school != 2] = False  # only school 2 has brokers: the random pick must find it
+    model.broker_leaves()
+    assert model.event_log[-1] == {"week": 3, "kind": "broker_leaves", "school": 2}
+    st.is_broker[:] = False
+    model.broker_leaves()
+    assert "skipped" in model.event_log[-1]
+    assert _describe(model.event_log[-1]).startswith("Week 3: no broker left (school S")
+    # a cut while paused shows at once; a second one changes nothing
+    model.cut_funding()
+    assert _funding_status(snapshot(model)) == "funding ended week 3"
+    model.step()
+    model.cut_funding()
+    assert model.event_log[-1]["skipped"] == "the funding had already ended in week 3"
+    # a school joins while there is room on the screen
+    while np.count_nonzero(model.state.school_alive) < MAX_SCHOOLS:
+        model.school_joins()
+        assert model.event_log[-1]["school"] == np.count_nonzero(model.state.school_alive) - 1
+    model.school_joins()
+    assert model.event_log[-1]["skipped"] == f"the view holds at most {MAX_SCHOOLS} schools"
+    assert model.twin.event_log[-1]["skipped"] == model.event_log[-1]["skipped"]
+    while model.running:
+        model.step()
+    model.head_leaves()
+    assert model.event_log[-1]["skipped"] == "the run has ended"
+
+
+def test_a_trainers_cut_before_the_scheduled_one_leaves_the_scheduled_one_doing_nothing():
+    model = NLCModel("funding_cut_early", seed=1)
+    for _ in range(30):
+        model.step()
+    model.cut_funding()
+    for _ in range(50):
+        model.step()
+    assert model.event_log == [{"week": 30, "kind": "funding_cut"},
+                               {"week": 78, "kind": "funding_cut", "skipped": "the funding had already ended in week 30"}]
+    assert model.funding_end == 30
+
+
+def test_side_by_side_on_funding_shows_both_ends():
+    from nlcsim.app.draw import compare_title
+
+    model = TrainerModel(Settings(preset="baseline").with_compare("funding.years", 2.0))
+    for _ in range(100):
+        model.step()
+    assert compare_title(snapshot(model), snapshot(model.twin)).endswith("A funded to week 156, B funding ended week 78")
+
+
+def test_the_picker_leaves_out_a_preset_the_app_would_run_as_another():
+    names = presets_for_picker()
+    assert names[0] == "baseline" and "england" not in names and "low_trust" in names
+
+
 def test_the_same_settings_give_the_same_run(small_preset):
     runs = []
     for _ in range(2):

@@ -89,7 +89,8 @@ def snapshot(model) -> SimpleNamespace:
             week=int(model.week),
             weeks=int(model.scenario.weeks),
             weeks_per_year=int(model.scenario.schedule.weeks_per_year),
-            funding_end=planned_funding_end(model.scenario),
+            # where the money ends: as planned, or where the trainer cut it (model.funding_end)
+            funding_end=min(planned_funding_end(model.scenario), int(model.funding_end)),
             name=model.scenario.name,
             rows=rows,
             xy=xy,
@@ -226,14 +227,30 @@ def week_title(snap) -> str:
     return f"Week {snap.week} (year {year}) · {_funding_status(snap)}"
 
 
+def compare_title(snap_a, snap_b) -> str:
+    """:func:`week_title` of A, with B's funding beside A's where the two differ."""
+    title, b = week_title(snap_a), _funding_status(snap_b)
+    a = _funding_status(snap_a)
+    return title if a == b else title.replace(f" · {a}", f" · A {a}, B {b}")
+
+
 def _funding_weeks(snap) -> tuple[np.ndarray, int | None]:
-    """Weekly funding so far and the week it ended (None while it lasts or if there was none)."""
+    """Weekly funding so far and the week it ended (None while it lasts or if there was none);
+    a cut made this week, before the week has run, counts as the end."""
     funding = snap.table[:, COLUMN["funding"]] if snap.table.size else np.zeros(0)
     paid = np.flatnonzero(funding > 0)
+    cut_now = 0 < snap.funding_end <= snap.week or (snap.funding_end == 0 and _was_cut(snap))
     if paid.size == 0:
-        return funding, None
+        return funding, (snap.funding_end if cut_now else None)
     stop = np.flatnonzero(funding[paid[0]:] <= 0)
-    return funding, (int(paid[0] + stop[0]) if stop.size else None)
+    if stop.size:
+        return funding, int(paid[0] + stop[0])
+    return funding, (snap.funding_end if cut_now else None)
+
+
+def _was_cut(snap) -> bool:
+    """Whether a funding cut (by the trainer or the scenario) has taken effect."""
+    return any(e["kind"] == "funding_cut" and "skipped" not in e and e.get("network") is None for e in snap.events)
 
 
 def planned_funding_end(sc) -> int:
@@ -286,6 +303,20 @@ def _mark_funding(ax, snap, label: bool) -> None:
                 weight="bold" if ended is not None else "normal", zorder=5)
 
 
+def _mark_other_end(ax, snap, main, label: bool) -> None:
+    """B's end of funding (side by side), dash-dotted, where it differs from A's."""
+    _, ended = _funding_weeks(snap)
+    _, main_ended = _funding_weeks(main)
+    week = ended if ended is not None else snap.funding_end if 0 < snap.funding_end < snap.weeks else None
+    main_week = main_ended if main_ended is not None else main.funding_end
+    if week is None or week == main_week:
+        return
+    ax.axvline(week, color="#b35806", linewidth=1.8, linestyle="-.", zorder=4)
+    if label:
+        ax.text(week, 0.85, " B's funding ends" if ended is not None else " B's funding due to end",
+                transform=ax.get_xaxis_transform(), color="#b35806", fontsize=FONT - 2, va="top", ha="left", zorder=5)
+
+
 _EVENT_MARK = {"head_leaves": "head leaves", "broker_leaves": "broker leaves", "school_joins": "school joins",
                "school_leaves": "school leaves"}
 
@@ -293,7 +324,7 @@ _EVENT_MARK = {"head_leaves": "head leaves", "broker_leaves": "broker leaves", "
 def _mark_events(ax, snap, label: bool) -> None:
     """A dotted line for each event a trainer (or the scenario) set off, named on the first plot."""
     for event in snap.events:
-        if event["kind"] in _EVENT_MARK:
+        if event["kind"] in _EVENT_MARK and "skipped" not in event:
             ax.axvline(event["week"], color="#444444", linewidth=1.2, linestyle=":", zorder=4)
             if label:
                 ax.text(event["week"], 0.03, _EVENT_MARK[event["kind"]] + " ", transform=ax.get_xaxis_transform(),
@@ -342,6 +373,8 @@ def plot_series(axes, snaps, styles=("-", "--")) -> None:
     for ax in (ax_practice, ax_mix, ax_trust, ax_active):
         _mark_funding(ax, main, label=ax is ax_practice)
         _mark_events(ax, main, label=ax is ax_practice)
+        for other in snaps[1:]:  # another run's end of funding, where it is not A's (the shading is A's)
+            _mark_other_end(ax, other, main, label=ax is ax_practice)
     for i, snap in enumerate(snaps):
         t = snap.table
         weeks = np.arange(t.shape[0]) + 1
@@ -362,7 +395,7 @@ def series_key(fig, bbox, ncol: int = 4, mix: bool = True, fontsize: int = FONT 
     handles = [Patch(color=s[0], label=MIX_LABELS[i]) for i, s in reversed(list(enumerate(TIE_STYLE)))] if mix else []
     handles += [Patch(color="#fff3c4", label="funded weeks"),
                 Line2D([], [], color="#b35806", linewidth=2.4, label="funding ends"),
-                Line2D([], [], color="#b35806", linewidth=1.8, linestyle="--", label="planned end"),
+                Line2D([], [], color="#b35806", linewidth=1.8, linestyle="--", label="funding due to end"),
                 Line2D([], [], color="#444444", linewidth=1.2, linestyle=":", label="event")]
     fig.legend(handles=handles, loc="lower center", bbox_to_anchor=bbox, ncol=ncol, fontsize=fontsize,
                frameon=False, handlelength=1.5, columnspacing=1.0, handletextpad=0.5)
@@ -512,8 +545,8 @@ class ComparePicture(_Picture):
         for ax, snap in zip(self.net_axes, (snap_a, snap_b)):
             draw_network(ax, snap)
         plot_series(self.axes, [snap_a, snap_b])
-        self._title(0.01, 0.975, f"Same seed, one feature changed · {week_title(snap_a)}", fontsize=FONT + 3,
-                    weight="bold", va="center")
+        self._title(0.01, 0.975, f"Same seed, one feature changed · {compare_title(snap_a, snap_b)}",
+                    fontsize=FONT + 3, weight="bold", va="center")
 
 
 # -- slides --------------------------------------------------------------------------

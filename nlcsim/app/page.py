@@ -121,8 +121,20 @@ _EVENT_TEXT = {
 }
 
 
+_SKIPPED_TEXT = {
+    "funding_cut": "no funding to cut",
+    "head_leaves": "no head teacher left",
+    "broker_leaves": "no broker left",
+    "school_joins": "no school joined",
+    "school_leaves": "no school left",
+    "funding_change": "the funding did not change",
+}
+
+
 def _describe(event: dict) -> str:
     where = f" (school S{event['school'] + 1})" if event.get("school") is not None else ""
+    if "skipped" in event:  # asked for, but it could not happen: say why
+        return f"Week {event['week']}: {_SKIPPED_TEXT.get(event['kind'], event['kind'])}{where}: {event['skipped']}"
     return f"Week {event['week']}: {_EVENT_TEXT.get(event['kind'], event['kind'])}{where}"
 
 
@@ -235,6 +247,7 @@ def Page():
     def current_settings() -> Settings:
         return settings.value
 
+    solara.Title(TITLE)  # the browser tab's name
     with solara.Column(gap="0px"):
         # SolaraViz puts its controls in the app bar and sidebar; what it leaves in place is empty.
         with solara.Div(style={"height": "0px", "overflow": "hidden"}):

@@ -17,6 +17,7 @@ tests.  :class:`TrainerModel` is an :class:`nlcsim.NLCModel` that also steps a
 from __future__ import annotations
 
 import itertools
+import math
 import threading
 from dataclasses import dataclass, field, replace
 from typing import Callable, Mapping
@@ -24,7 +25,7 @@ from typing import Callable, Mapping
 import numpy as np
 
 from ..model import NLCModel
-from ..scenario import PARAM_BY_NAME, Scenario, preset_names
+from ..scenario import PARAM_BY_NAME, Scenario, ends_the_money, preset_names
 
 # The most schools the network view stays legible for on a projector.
 MAX_SCHOOLS = 20
@@ -97,7 +98,23 @@ def build_scenario(preset: str | Scenario = "baseline", values: Mapping[str, flo
     """
     data, _ = _display_data(preset)
     source = preset.source if isinstance(preset, Scenario) else str(preset)
-    return Scenario.from_dict(data, source=source, overrides=dict(values or {}))
+    values = dict(values or {})
+    if "funding.years" in values:
+        # The slider shows when the money ends (a scheduled cut can end it before funding.years).
+        # At that position the preset runs as it is; moved, it decides alone: the cut goes.
+        if math.isclose(values["funding.years"], funded_years(Scenario.from_dict(data, source=source))):
+            del values["funding.years"]
+        else:
+            data["events"] = [e for e in data.get("events", []) if not ends_the_money(e)]
+            if not data["events"]:
+                del data["events"]
+    return Scenario.from_dict(data, source=source, overrides=values)
+
+
+def funded_years(scenario: Scenario) -> float:
+    """Years until the programme's money ends: ``funding.years``, or less where a scheduled
+    programme-wide cut comes first (``Scenario.money_end_week``)."""
+    return scenario.money_end_week / scenario.schedule.weeks_per_year
 
 
 def display_note(preset: str) -> str:
@@ -106,8 +123,10 @@ def display_note(preset: str) -> str:
 
 
 def slider_values(scenario: Scenario) -> dict[str, float]:
-    """The sliders' positions for a scenario (clipped to each slider's range)."""
-    return {s.key: float(np.clip(scenario[s.key], s.low, s.high)) for s in SLIDERS}
+    """The sliders' positions for a scenario (clipped to each slider's range); funded years
+    where the money ends (:func:`funded_years`)."""
+    own = {s.key: scenario[s.key] for s in SLIDERS} | {"funding.years": funded_years(scenario)}
+    return {s.key: float(np.clip(own[s.key], s.low, s.high)) for s in SLIDERS}
 
 
 def other_value(key: str, value: float) -> float:
@@ -140,7 +159,12 @@ class Settings:
         return cls(preset=preset, seed=seed, compare_key=compare_key)
 
     def with_value(self, key: str, value: float) -> "Settings":
-        return replace(self, values={**self.values, key: float(value)})
+        """A slider moved.  Where it is the compared feature and now sits at B's value, B moves
+        to the other end, so that A and B still differ."""
+        moved = replace(self, values={**self.values, key: float(value)})
+        if key == self.compare_key and math.isclose(float(value), self.compare_value):
+            return moved.with_compare(key)
+        return moved
 
     def with_seed(self, seed: int) -> "Settings":
         return replace(self, seed=int(seed))
@@ -207,16 +231,30 @@ class TrainerModel(NLCModel):
             self.running = self.week < self.weeks
 
     # -- events a trainer triggers: both runs, same school -------------------
-    def _school_or_random(self, school: int | None) -> int | None:
-        """The school given, or one drawn at random (with the events' own generator) from those in the network."""
+    def _school_or_random(self, school: int | None, with_broker: bool = False) -> int | None:
+        """The school given, or one drawn at random (with the events' own generator) from those in
+        the network (``with_broker``: those with a broker left, where any has one)."""
         if school is not None:
             return school
-        live = np.flatnonzero(self.state.school_alive)
+        st = self.state
+        live = np.flatnonzero(st.school_alive)
+        if with_broker:
+            brokered = np.intersect1d(live, st.school[st.alive & st.is_broker])
+            live = brokered if brokered.size else live
         return int(self.event_rng.choice(live)) if live.size else None
+
+    def _refuse(self, kind: str, why: str) -> None:
+        """Log, in both runs, an event the trainer asked for that cannot happen, and why."""
+        for model in (self, self.twin):
+            model.event_log.append({"week": model.week, "kind": kind, "skipped": why})
+        self.changes += 1
 
     def _both(self, action: str, school: int | None = None, **kw) -> None:
         """Apply one NLCModel action to this run and, where the school exists there too, the twin."""
         with self.lock:
+            if self.week >= self.weeks:  # the run is over: nothing more happens in it
+                self._refuse(action, "the run has ended")
+                return
             args = {} if action in ("cut_funding", "school_joins") else {"school": school}
             getattr(NLCModel, action)(self, **args, **kw)
             twin_st = self.twin.state
@@ -236,11 +274,15 @@ class TrainerModel(NLCModel):
     def broker_leaves(self, school: int | None = None) -> None:
         """A broker leaves (a random school unless given); the same school in the twin."""
         with self.lock:
-            self._both("broker_leaves", self._school_or_random(school))
+            self._both("broker_leaves", self._school_or_random(school, with_broker=True))
 
     def school_joins(self, network: int = 0) -> None:
-        """A new school joins, in this run and its twin."""
-        self._both("school_joins", network=network)
+        """A new school joins, in this run and its twin (while the view has room: MAX_SCHOOLS)."""
+        with self.lock:
+            if np.count_nonzero(self.state.school_alive) >= MAX_SCHOOLS:
+                self._refuse("school_joins", f"the view holds at most {MAX_SCHOOLS} schools")
+                return
+            self._both("school_joins", network=network)
 
     def school_leaves(self, school: int | None = None) -> None:
         """A school leaves (a random one unless given); the same school in the twin."""
@@ -249,6 +291,12 @@ class TrainerModel(NLCModel):
 
 
 def presets_for_picker() -> list[str]:
-    """The presets a trainer can pick, baseline first."""
-    names = preset_names()
-    return sorted(names, key=lambda n: (n != "baseline", n))
+    """The presets a trainer can pick, baseline first; one that the app would run exactly as an
+    earlier one (england, cut down to one network, is the baseline) is left out."""
+    shown: dict[str, dict] = {}
+    for name in sorted(preset_names(), key=lambda n: (n != "baseline", n)):
+        data = _display_data(name)[0]
+        data.pop("meta", None)
+        if data not in shown.values():
+            shown[name] = data
+    return list(shown)

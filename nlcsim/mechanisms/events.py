@@ -23,22 +23,30 @@ def apply_scheduled(model) -> None:
 
 
 def apply(model, event: dict) -> None:
+    """Apply one event now and log it (``model.event_log``): with the school it happened in
+    where it names none, and with ``skipped`` (why nothing happened) where it could not happen."""
     kind = event["kind"]
+    outcome: dict = {}
     if kind == "funding_change":
         set_funding(model, event["level"], event.get("network"))
     elif kind == "funding_cut":
+        programme_wide = ends_the_money(event) and model.scenario.mechanisms.funding
+        # A cut after the money has ended changes nothing (a scheduled cut is itself the end this week).
+        scheduled = any(e is event for e in model.scenario.events)
+        if programme_wide and (model.week > model.funding_end or (model.week == model.funding_end and not scheduled)):
+            outcome = {"skipped": f"the funding had already ended in week {model.funding_end}"}
         set_funding(model, 0.0, event.get("network"))
-        if ends_the_money(event) and model.scenario.mechanisms.funding:  # survival is measured from here (a trainer's cut; scheduled ones are known at the start)
+        if programme_wide:  # survival is measured from here (a trainer's cut; scheduled ones are known at the start)
             model.funding_end = min(model.funding_end, model.week)
     elif kind == "head_leaves":
-        head_leaves(model, event.get("school"))
+        outcome = head_leaves(model, event.get("school"))
     elif kind == "broker_leaves":
-        broker_leaves(model, event.get("school"))
+        outcome = broker_leaves(model, event.get("school"))
     elif kind == "school_joins":
-        school_joins(model, event.get("network", 0))
+        outcome = {"school": school_joins(model, event.get("network", 0))}
     elif kind == "school_leaves":
-        school_leaves(model, event.get("school"))
-    model.event_log.append({"week": model.week, **event})
+        outcome = school_leaves(model, event.get("school"))
+    model.event_log.append({"week": model.week, **event, **outcome})
 
 
 def set_funding(model, level: float, network: int | None = None) -> None:
@@ -56,22 +64,32 @@ def _school(model, school: int | None) -> int | None:
     return school if school < st.school_alive.size and st.school_alive[school] else None
 
 
-def head_leaves(model, school: int | None = None) -> None:
-    """The head of ``school`` leaves; a new head takes the post and its functions."""
+def _no_school(school: int | None) -> dict:
+    return {"skipped": "no school is left in the programme" if school is None else "the school is not in the programme"}
+
+
+def head_leaves(model, school: int | None = None) -> dict:
+    """The head of ``school`` leaves; a new head takes the post and its functions.
+    Returns ``{"school": s}`` (for the log), with ``skipped`` where nothing happened and why."""
     s = _school(model, school)
-    if s is not None:
-        leave(model, np.array([model.state.school_head[s]]))
+    if s is None:
+        return _no_school(school)
+    leave(model, np.array([model.state.school_head[s]]))
+    return {"school": s}
 
 
-def broker_leaves(model, school: int | None = None) -> None:
-    """A broker of ``school`` leaves (their cross-school ties go with them)."""
+def broker_leaves(model, school: int | None = None) -> dict:
+    """A broker of ``school`` leaves (their cross-school ties go with them).
+    Returns ``{"school": s}`` (for the log), with ``skipped`` where the school has no broker left."""
     st = model.state
     s = _school(model, school)
     if s is None:
-        return
+        return _no_school(school)
     brokers = np.flatnonzero(st.alive & st.is_broker & (st.school == s))
-    if brokers.size:
-        leave(model, brokers[:1])
+    if not brokers.size:
+        return {"school": s, "skipped": "the school has no broker left"}
+    leave(model, brokers[:1])
+    return {"school": s}
 
 
 def school_joins(model, network: int = 0) -> int:
@@ -126,12 +144,13 @@ def school_joins(model, network: int = 0) -> int:
     return s
 
 
-def school_leaves(model, school: int | None = None) -> None:
-    """``school`` leaves the network: its staff and their ties leave the model."""
+def school_leaves(model, school: int | None = None) -> dict:
+    """``school`` leaves the network: its staff and their ties leave the model.
+    Returns ``{"school": s}`` (for the log), with ``skipped`` where nothing happened and why."""
     st = model.state
     s = _school(model, school)
     if s is None:
-        return
+        return _no_school(school)
     rows = np.flatnonzero(st.alive & (st.school == s))
     vacate(st, rows)  # its staff's seats in the network (co-leaders) fall vacant too
     st.clear_rows(rows)
@@ -143,3 +162,4 @@ def school_leaves(model, school: int | None = None) -> None:
     st.holder[s] = -1
     model.remove_agents(rows)
     model.refresh_structure()
+    return {"school": s}
