@@ -283,37 +283,45 @@ def _smooth(values: np.ndarray, weeks: int = 6) -> np.ndarray:
 
 def _mark_funding(ax, snap, label: bool) -> None:
     """Shade the funded weeks; a line where funding ended, or a dashed one where it is planned to."""
-    funding, ended = _funding_weeks(snap)
+    funding, _ = _funding_weeks(snap)
     paid = funding > 0
     if paid.any():
         weeks = np.arange(funding.size)
         ax.fill_between(weeks, 0, 1, where=paid, step="post", color="#fff3c4", alpha=0.8,
                         transform=ax.get_xaxis_transform(), zorder=0, linewidth=0)
-    if ended is not None:
-        week, text, style, width = ended, "funding ends", "-", 2.4
-    elif 0 < snap.funding_end < snap.weeks and (paid.any() or funding.size == 0):
-        week, text, style, width = snap.funding_end, "funding due to end", "--", 1.8
-    else:
+    end = _funding_end_mark(snap)
+    if end is None:
         return
+    week, ended = end
+    text, style, width = ("funding ends", "-", 2.4) if ended else ("funding due to end", "--", 1.8)
     ax.axvline(week, color="#b35806", linewidth=width, linestyle=style, zorder=4)
     if label:  # on the side of the line with room for the words
         right = week < 0.55 * snap.weeks
         ax.text(week, 0.97, f" {text} " if right else f"{text} ", transform=ax.get_xaxis_transform(),
                 color="#b35806", fontsize=FONT - 2, va="top", ha="left" if right else "right",
-                weight="bold" if ended is not None else "normal", zorder=5)
+                weight="bold" if ended else "normal", zorder=5)
+
+
+def _funding_end_mark(snap) -> tuple[int, bool] | None:
+    """Where the plots mark the end of funding: (week, whether it has ended), or None
+    (the money lasts the run, or there was none)."""
+    funding, ended = _funding_weeks(snap)
+    if ended is not None:
+        return ended, True
+    if 0 < snap.funding_end < snap.weeks and ((funding > 0).any() or funding.size == 0):
+        return snap.funding_end, False
+    return None
 
 
 def _mark_other_end(ax, snap, main, label: bool) -> None:
     """B's end of funding (side by side), dash-dotted, where it differs from A's."""
-    _, ended = _funding_weeks(snap)
-    _, main_ended = _funding_weeks(main)
-    week = ended if ended is not None else snap.funding_end if 0 < snap.funding_end < snap.weeks else None
-    main_week = main_ended if main_ended is not None else main.funding_end
-    if week is None or week == main_week:
+    end, main_end = _funding_end_mark(snap), _funding_end_mark(main)
+    if end is None or (main_end is not None and end[0] == main_end[0]):
         return
+    week, ended = end
     ax.axvline(week, color="#b35806", linewidth=1.8, linestyle="-.", zorder=4)
     if label:
-        ax.text(week, 0.85, " B's funding ends" if ended is not None else " B's funding due to end",
+        ax.text(week, 0.85, " B's funding ends" if ended else " B's funding due to end",
                 transform=ax.get_xaxis_transform(), color="#b35806", fontsize=FONT - 2, va="top", ha="left", zorder=5)
 
 
