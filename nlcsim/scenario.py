@@ -176,6 +176,8 @@ EVENT_KINDS: dict[str, str] = {
     "school_leaves": "`school` leaves its network (random school if not given)",
 }
 _EVENT_FIELDS = {"week", "kind", "school", "network", "level"}
+META_KEYS = {"name": "a short title", "story": "the one-line story this scenario tells"}
+OVERRIDE = " (an override, not in the file)"  # ends a problem with a value given as an override
 
 
 def events_text(events: Iterable[Mapping[str, Any]]) -> str:
@@ -186,7 +188,7 @@ def events_text(events: Iterable[Mapping[str, Any]]) -> str:
                           for k in ("network", "school", "level") if e.get(k) is not None)
         parts.append(f"{e['kind']}{f' ({where})' if where else ''} at week {e['week']}")
     return "; ".join(parts) or "none"
-META_KEYS = {"name": "a short title", "story": "the one-line story this scenario tells"}
+
 
 PARAM_BY_NAME: dict[str, Param] = {p.name: p for p in PARAMS}  # key ("section.key") -> its Param
 SECTIONS: tuple[str, ...] = tuple(dict.fromkeys(p.section for p in PARAMS))
@@ -401,19 +403,19 @@ class Scenario:
                 m = name.split(".", 1)[1]
                 if m not in mechanisms:
                     problems.append(f"unknown key '{name}'{suggest(m, MECHANISMS)}: mechanisms are "
-                                    f"{', '.join(MECHANISMS)} (an override, not in the file)")
+                                    f"{', '.join(MECHANISMS)}{OVERRIDE}")
                 elif not isinstance(v, bool):
-                    problems.append(f"{name} = {v!r}: must be true or false (an override, not in the file)")
+                    problems.append(f"{name} = {v!r}: must be true or false{OVERRIDE}")
                 else:
                     mechanisms[m] = v
                 continue
             param = PARAM_BY_NAME.get(name)
             if param is None:
-                problems.append(f"unknown key '{name}'{suggest(name, PARAM_BY_NAME)} (an override, not in the file)")
+                problems.append(f"unknown key '{name}'{suggest(name, PARAM_BY_NAME)}{OVERRIDE}")
                 continue
             err = check_value(param, v)
             if err:
-                problems.append(err + " (an override, not in the file)")
+                problems.append(err + OVERRIDE)
             else:
                 values[name] = float(v) if param.kind is float else v
         _check_consistency(values, events, problems)

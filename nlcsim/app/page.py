@@ -93,9 +93,10 @@ def ScenarioControls(settings: solara.Reactive[Settings], restart):
         if int(seed) != current.seed:
             restart(current.with_seed(seed))
 
+    presets = solara.use_memo(presets_for_picker, [])  # loads every preset: once per page, not per redraw
     with solara.Sidebar():
         with solara.Card("Scenario"):
-            solara.Select("Preset", values=presets_for_picker(), value=current.preset, on_value=pick_preset,
+            solara.Select("Preset", values=presets, value=current.preset, on_value=pick_preset,
                           classes=["nlc-preset"])
             solara.Text(_STORIES.get(current.preset, ""), classes=["nlc-meaning"])
             note = display_note(current.preset)

@@ -149,6 +149,11 @@ def verdict(outcome: str, low: float, high: float) -> str:
 
 
 # -- numbers in words ---------------------------------------------------------
+def _scale(outcome: str) -> float:
+    """What a value is multiplied by to be shown: 100 for a share (percent, points), else 1."""
+    return 100.0 if is_share(outcome) else 1.0
+
+
 def _decimals(half_width: float, value: float) -> int:
     """Decimals that show a number to the precision its CI supports.
 
@@ -186,7 +191,7 @@ def level_text(outcome: str, value: float, half_width: float = float("nan"), dec
 
 def difference_decimals(outcome: str, diff: float, low: float, high: float) -> int:
     """Decimals of a difference and its CI, as :func:`difference_text` shows them (shares in points)."""
-    scale = 100.0 if is_share(outcome) else 1.0
+    scale = _scale(outcome)
     d = _decimals(scale * (high - low) / 2, scale * diff)
     if high - low == 0 and (is_share(outcome) or unit(outcome) == "weeks"):
         d = 0  # no spread at all: whole points and weeks say it
@@ -199,7 +204,7 @@ def difference_decimals(outcome: str, diff: float, low: float, high: float) -> i
 def matching_decimals(outcome: str, level: float, base_level: float, diff: float, decimals: int) -> int:
     """At least ``decimals``, and enough (up to two more) that the two levels, rounded, differ
     by the difference, rounded: so '+2 points' is never shown beside '71% against 70%'."""
-    scale = 100.0 if is_share(outcome) else 1.0
+    scale = _scale(outcome)
     for d in range(decimals, decimals + 3):
         shown = round(scale * level, d) - round(scale * base_level, d)
         if abs(abs(shown) - round(abs(scale * diff), d)) < 0.5 * 10.0 ** -d:
@@ -210,7 +215,7 @@ def matching_decimals(outcome: str, level: float, base_level: float, diff: float
 def difference_text(outcome: str, diff: float, low: float, high: float, signed: bool = True,
                     decimals: int | None = None) -> tuple[str, str]:
     """A difference and its CI in the outcome's unit: ('+24 percentage points', '20 to 28')."""
-    scale = 100.0 if is_share(outcome) else 1.0
+    scale = _scale(outcome)
     d = difference_decimals(outcome, diff, low, high) if decimals is None else decimals
     suffix = " percentage points" if is_share(outcome) else (" weeks" if unit(outcome) == "weeks" else "")
     number = _num(scale * diff, d, signed)

@@ -326,13 +326,18 @@ def _story(result: Comparison, label: str) -> dict:
             "years": sc.schedule.years, "funded": f"{sc.money_end_week / sc.schedule.weeks_per_year:g}"}
 
 
+def _applied(result: Comparison) -> list[str]:
+    """The settings applied to every option (``--set``), as 'key = value'."""
+    return [f"{k} = {value_text(v)}" for k, v in result.overrides.items()]
+
+
 def _scenario_toml(result: Comparison, label: str) -> str:
     """An option's resolved scenario as TOML; where settings were applied to every option, a
     comment above says so (the story in [meta] is the one the option's file tells)."""
     text = result.options[label].to_toml()
     if not result.overrides:
         return text
-    applied = ", ".join(f"{k} = {value_text(v)}" for k, v in result.overrides.items())
+    applied = ", ".join(_applied(result))
     return (f"# {label} as run in this comparison: {result.sources[label]} with {applied}, applied to every option.\n"
             "# The story below is the file's own; the values here are those the runs used.\n" + text)
 
@@ -372,7 +377,7 @@ def content(result: Comparison, colours: dict[str, str], survival: pd.DataFrame,
         "tomls": {k: _scenario_toml(result, k) for k in result.labels},
         "length_note": _length_note(result),
         "primary": [short_name(p).lower() for p in result.primary],
-        "overrides": [f"{k} = {value_text(v)}" for k, v in result.overrides.items()],
+        "overrides": _applied(result),
         "spawn_keys": ", ".join(str(r) for r in range(min(result.reps, 12))) + (", \u2026" if result.reps > 12 else ""),
     }
 

@@ -138,7 +138,7 @@ class ResultsStore:
         dead = [(n, s) for n, s in enumerate(manifest.get("sessions", []), 1) if "ended" not in s]
         for number, session in dead:
             status = [pq.read_table(p, columns=["status"]).column("status").to_pylist()
-                      for p in (self.root / OUTCOMES).glob(f"part-{number:03d}-*.parquet")]
+                      for p in self.session_chunks(number)]
             session.update(ended=None, interrupted=True, ran=sum(map(len, status)),
                            failed=sum(st != "ok" for chunk in status for st in chunk))
         if dead:
@@ -203,8 +203,12 @@ class ResultsStore:
             repeated += len(ids) - (len(done) - before)
         return done, repeated
 
+    def session_chunks(self, session: int) -> list[Path]:
+        """The outcome chunks a session committed (named ``part-<session>-<seq>.parquet``)."""
+        return sorted((self.root / OUTCOMES).glob(f"part-{session:03d}-*.parquet"))
+
     def next_seq(self, session: int) -> int:
-        return len(list((self.root / OUTCOMES).glob(f"part-{session:03d}-*.parquet")))
+        return len(self.session_chunks(session))
 
     def column_names(self, table: str = OUTCOMES) -> list[str]:
         """The columns of a table's committed chunks (read from their schemas only), in first-seen order."""
