@@ -21,7 +21,6 @@ from __future__ import annotations
 import ast
 import contextlib
 import gc
-import importlib.metadata
 import inspect
 import os
 import platform
@@ -37,9 +36,9 @@ from unittest import mock
 import numpy as np
 import scipy.sparse as sparse
 
-import nlcsim
 from nlcsim import NLCModel, Scenario
 from nlcsim import model as model_module
+from nlcsim.provenance import model_source, package_versions
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -74,11 +73,8 @@ def machine() -> dict:
         "usable_cores": usable,
         "ram_gib": round(ram / 2**30, 1) if ram else None,
         "os": f"{platform.system()} {platform.release()}",
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "scipy": importlib.metadata.version("scipy"),
-        "mesa": importlib.metadata.version("mesa"),
-        "nlcsim": nlcsim.__version__,
+        **package_versions(),  # nlcsim, python, numpy, scipy, mesa ...
+        "model_source": model_source(),
         "commit": commit,
         "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
     }

@@ -78,6 +78,7 @@ def _mean(values: np.ndarray) -> float:
 ALWAYS = ("week", "year", "funding", *FLOW, "teachers")
 
 _in_order = itemgetter(*COLUMNS)  # a row dict -> its values in COLUMNS order
+_UNOBSERVED = dict.fromkeys(COLUMNS, np.nan)  # a row not observed, in COLUMNS order, before ALWAYS fills it in
 
 
 def record(model, inter, full: bool = True) -> tuple:
@@ -94,8 +95,7 @@ def record(model, inter, full: bool = True) -> tuple:
     st, sc = model.state, model.scenario
     live_school = st.school_alive
     teach = st.alive & live_school.take(np.maximum(st.school, 0))
-    tp = teach.nonzero()[0]  # the teachers, in row order
-    n_teach = tp.size
+    n_teach = int(np.count_nonzero(teach))
     n_t = max(n_teach, 1)
     n_i = inter.size
     kinds = (np.bincount(inter.kind, minlength=4) / max(n_i, 1) if n_i else np.zeros(4)).tolist()
@@ -110,7 +110,8 @@ def record(model, inter, full: bool = True) -> tuple:
               "joint_work_share": kinds[3], "conflict_share": conflict, "interactions_per_teacher": per_teacher,
               "teachers": n_teach}  # the ALWAYS columns
     if not full:
-        return tuple({**dict.fromkeys(COLUMNS, np.nan), **always}.values())
+        return tuple({**_UNOBSERVED, **always}.values())
+    tp = teach.nonzero()[0]  # the teachers, in row order
     # Per teacher (the arrays below are over tp, not over all rows).
     gain = st.practice.take(tp) - st.prior.take(tp)
     changed = gain >= CHANGED

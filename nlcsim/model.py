@@ -238,20 +238,23 @@ class NLCModel(mesa.Model):
         while len(self.schools) < used:
             self.schools.append(School(self, len(self.schools)))
 
-    def random_member_of(self, schools: np.ndarray, members_only: bool = True) -> np.ndarray:
+    def member_pool(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The members of the network's work who are not the head, school by school (rows in
+        school order, each school's count, each school's first position): those who take up
+        a vacant leadership function (:meth:`random_member_of`)."""
+        st = self.state
+        by_school = self._by_school[st.member.take(self._by_school) & ~st.is_head.take(self._by_school)]
+        counts = np.bincount(st.school.take(by_school), minlength=self._school_count.size)
+        return by_school, counts, counts.cumsum() - counts
+
+    def random_member_of(self, schools: np.ndarray, pool: tuple | None = None) -> np.ndarray:
         """A random colleague in each given school, -1 where the school has none.
 
-        ``members_only``: drawn among the members of the network's work who
-        are not the head (who takes up a vacant leadership function); else
-        among all its staff (a newcomer's colleagues).
+        ``pool``: drawn among these rows (:meth:`member_pool`, built once by a
+        caller that draws from it more than once); by default among all the
+        school's staff (a newcomer's colleagues).
         """
-        st = self.state
-        if members_only:
-            by_school = self._by_school[st.member.take(self._by_school) & ~st.is_head.take(self._by_school)]
-            counts = np.bincount(st.school.take(by_school), minlength=self._school_count.size)
-            starts = counts.cumsum() - counts
-        else:
-            by_school, counts, starts = self._by_school, self._school_count, self._school_start
+        by_school, counts, starts = pool if pool is not None else (self._by_school, self._school_count, self._school_start)
         count = counts[schools]
         if by_school.size == 0:
             self.rng.random(schools.size)  # the draws are made either way

@@ -19,12 +19,13 @@ def apply_scheduled(model) -> None:
     """Apply the scenario's events that fall on this week."""
     for event in model.scenario.events:
         if event["week"] == model.week:
-            apply(model, event)
+            apply(model, event, scheduled=True)
 
 
-def apply(model, event: dict) -> None:
+def apply(model, event: dict, scheduled: bool = False) -> None:
     """Apply one event now and log it (``model.event_log``): with the school it happened in
-    where it names none, and with ``skipped`` (why nothing happened) where it could not happen."""
+    where it names none, and with ``skipped`` (why nothing happened) where it could not happen.
+    ``scheduled``: one of the scenario's events (a trainer's otherwise)."""
     kind = event["kind"]
     outcome: dict = {}
     if kind == "funding_change":
@@ -32,7 +33,6 @@ def apply(model, event: dict) -> None:
     elif kind == "funding_cut":
         programme_wide = ends_the_money(event) and model.scenario.mechanisms.funding
         # A cut after the money has ended changes nothing (a scheduled cut is itself the end this week).
-        scheduled = any(e is event for e in model.scenario.events)
         if programme_wide and (model.week > model.funding_end or (model.week == model.funding_end and not scheduled)):
             outcome = {"skipped": f"the funding had already ended in week {model.funding_end}"}
         set_funding(model, 0.0, event.get("network"))

@@ -42,7 +42,8 @@ def vacate(st, rows: np.ndarray) -> None:
     """The roles of teachers who leave go with them: the functions they hold
     and their co-leader seats fall vacant (``refill`` takes them up again),
     and they are brokers no more.  A head's post is not a leaver's role: it
-    passes to the newcomer, so callers leave heads out of ``rows``."""
+    passes to the newcomer, so turnover leaves heads out of ``rows``; a
+    school that leaves the programme vacates all its staff, head included."""
     if rows.size == 0:
         return
     gone = np.zeros(st.rows, dtype=bool)
@@ -67,8 +68,10 @@ def refill(model) -> None:
     u = rng.random(h.shape)
     go = vacant & (u < 0.08)
     s_idx, f_idx = np.nonzero(go)
+    pool = None  # the members who may take a seat up, built once if any seat is to be filled
     if s_idx.size:
-        cand = model.random_member_of(s_idx)
+        pool = model.member_pool()
+        cand = model.random_member_of(s_idx, pool)
         to_teacher = (rng.random(s_idx.size) < d) & (cand >= 0)
         h[s_idx, f_idx] = np.where(to_teacher, cand, st.school_head[s_idx])
     co = st.coleaders
@@ -78,7 +81,8 @@ def refill(model) -> None:
         if n_idx.size:
             sch = model.random_school_of(n_idx)
             n_idx, c_idx, sch = n_idx[sch >= 0], c_idx[sch >= 0], sch[sch >= 0]
-            cand = model.random_member_of(sch)
+            pool = pool if pool is not None else model.member_pool()  # no seat changes who is a member
+            cand = model.random_member_of(sch, pool)
             to_teacher = (rng.random(n_idx.size) < d) & (cand >= 0)
             co[n_idx, c_idx] = np.where(to_teacher, cand, st.school_head[sch])
     held = np.zeros(st.rows, dtype=bool)

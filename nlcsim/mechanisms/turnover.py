@@ -119,7 +119,7 @@ def onboarding_ties(model, rows: np.ndarray, onboard: np.ndarray) -> None:
     r, j = (k > np.arange(rounds)[:, None]).nonzero()
     school = st.school[rows]
     who = rows[j]
-    mate = model.random_member_of(school[j], members_only=False)
+    mate = model.random_member_of(school[j])
     trust = (0.8 * st.school_trust[school])[j]
     start = 0
     for end in np.bincount(r).cumsum().tolist():
