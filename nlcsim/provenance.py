@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-MODEL_FILES = ("agents.py", "draws.py", "measures.py", "model.py", "population.py", "run.py", "scenario.py",
+MODEL_FILES = ("agents.py", "draws.py", "jit.py", "measures.py", "model.py", "population.py", "run.py", "scenario.py",
                "state.py", "mechanisms/*.py", "data/scenarios/*.toml")
 
 
@@ -38,7 +38,7 @@ def package_versions() -> dict[str, str]:
     from . import __version__
 
     out = {"nlcsim": __version__, "python": sys.version.split()[0]}
-    for dist in ("numpy", "scipy", "pandas", "pyarrow", "SALib", "mesa", "dask", "distributed"):
+    for dist in ("numpy", "numba", "scipy", "pandas", "pyarrow", "SALib", "mesa", "dask", "distributed"):
         try:
             out[dist] = version(dist)
         except PackageNotFoundError:

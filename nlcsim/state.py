@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .jit import njit
+
 # Little's four types of collaboration (seed 000, "Collaboration").
 STORYTELLING, AID, SHARING, JOINT_WORK = 0, 1, 2, 3
 COLLABORATION_TYPES = ("storytelling", "aid", "sharing", "joint_work")
@@ -75,17 +77,29 @@ def or_by(keys: np.ndarray, words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return keys.take(starts), np.bitwise_or.reduceat(words, starts, axis=0)
 
 
-def _raise_at(matrix: np.ndarray, rows: np.ndarray, cols: np.ndarray, values) -> None:
-    """``matrix[rows, cols] = max(matrix[rows, cols], values)``, in place; pairs may repeat.
+_NO_FLAGS = np.zeros((0, 0), dtype=np.uint8)  # school flags not kept yet: nothing to raise
 
-    On many pairs, ufunc.at on the flat (C-contiguous) matrix takes NumPy's fast
-    indexed loop, several times faster than on (row, column) index pairs; on a few
-    pairs the index arithmetic costs more than it saves.
+
+@njit
+def learn_pairs(know, school_or, school, slots, rows, cols, levels) -> None:
+    """:meth:`State.learn`'s loop: each pair's level raised in ``know`` and, for local
+    items, its flags (``level | level >> 1``) raised in the school matrix ``school_or``
+    (empty where it is not kept yet).
+
+    The flags of levels 0-3 are 0, 1, 3 and 3, each holding the bits of those below
+    (and so does every entry of the school matrix, an OR of such flags): ORing one in
+    is raising to it.
     """
-    if rows.size > 128 and matrix.flags.c_contiguous:
-        np.maximum.at(matrix.reshape(-1), rows * matrix.shape[1] + cols, values)
-    else:
-        np.maximum.at(matrix, (rows, cols), values)
+    flags_kept = school_or.shape[0] > 0
+    for k in range(rows.size):
+        r, c, level = rows[k], cols[k], levels[k]
+        if know[r, c] < level:
+            know[r, c] = level
+        if flags_kept and c < slots:
+            flags = np.uint8(level | (level >> 1))
+            s = school[r]
+            if school_or[s, c] < flags:
+                school_or[s, c] = flags
 
 
 class State:
@@ -240,21 +254,14 @@ class State:
     def learn(self, rows: np.ndarray, cols: np.ndarray, levels) -> None:
         """Raise knowledge: ``know[rows, cols]`` becomes at least ``levels`` (pairs may repeat)."""
         levels = np.asarray(levels, dtype=np.int8)  # one level for all pairs, or one per pair
-        _raise_at(self.know, rows, cols, levels)
-        if self._school_or is None:
-            return
-        local = (cols < self.slots).nonzero()[0]  # the pairs on local items, by position
-        if local.size == 0:
-            return
-        if local.size < cols.size:
-            rows, cols = rows.take(local), cols.take(local)
-            if levels.ndim:
-                levels = levels.take(local)
-        flags = levels.astype(np.uint8)
-        flags |= flags >> 1
-        # The flags of levels 0-3 are 0, 1, 3 and 3, each holding the bits of those below (and so
-        # does every entry of the school matrix, an OR of such flags): ORing one in is raising to it.
-        _raise_at(self._school_or, self.school.take(rows), cols, flags)
+        if not levels.ndim:
+            levels = np.full(rows.size, levels, dtype=np.int8)
+        learn_pairs(self.know, self.school_flags(), self.school, self.slots, rows, cols, levels)
+
+    def school_flags(self) -> np.ndarray:
+        """The school matrix :meth:`school_knowledge` keeps, for :func:`learn_pairs`
+        to raise (empty before it is first built)."""
+        return self._school_or if self._school_or is not None else _NO_FLAGS
 
     def unlearn(self, rows: np.ndarray) -> None:
         """Clear the knowledge of ``rows`` (leavers, reused rows); their schools are recounted."""

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..draws import draw_columns
-from ..state import CO_CONSTRUCTED, DEEP, IMPORTED, JOINT_WORK, PROFOUND, SHALLOW
-from .learning import depth_reached
+from ..jit import njit
+from ..state import CO_CONSTRUCTED, DEEP, IMPORTED, JOINT_WORK, PROFOUND, SHALLOW, learn_pairs
+from .learning import belief, depth
 from .partners import Interactions
 
 VALUE_OF_TYPE = np.array([0.05, 0.1, 0.15, 0.25])  # felt value of an exchange by type
@@ -57,44 +57,70 @@ def _pick_better_known(model, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndar
     """
     st = model.state
     local_w, public_w = model.weights
-    n, width = src.size, st.know.shape[1]
     table = st.item_table(local_w, public_w).reshape(-1)
-    at = st.network[src].astype(np.int64) * width  # each source's row of ``table``
-    draw = model.rng.random(n)  # one uniform draw per exchange, in exchange order
-    chosen, total = np.empty(n, dtype=np.int64), np.empty(n)
-    for start in range(0, n, PICK_BLOCK):  # in blocks, so the candidate tables stay in cache
-        part = slice(start, start + PICK_BLOCK)
-        chosen[part], total[part] = _draw_items(st.know[src[part]] > st.know[dst[part]], table, at[part], draw[part])
+    at = st.network.take(src).astype(np.int64) * st.know.shape[1]  # each source's row of ``table``
+    draw = model.rng.random(src.size)  # one uniform draw per exchange, in exchange order
+    chosen, total = _draw_better_known(st.know, table, at, src, dst, draw, PICK_BLOCK)
     return chosen, total > 0
 
 
-def _draw_items(better: np.ndarray, table: np.ndarray, at: np.ndarray, draw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """One block of :func:`_pick_better_known`: the chosen item column and the total weight, per exchange."""
-    n, width = better.shape
-    cells = np.flatnonzero(better)
-    row = cells // width
-    col = cells - row * width
-    return draw_columns(row, col, table[at[row] + col], n, width, draw)
+@njit
+def _draw_better_known(know, table, at, src, dst, draw, block):
+    """:func:`_pick_better_known`'s loop: the chosen column and the total weight, per exchange.
+
+    The running sum is :func:`~nlcsim.draws.draw_columns`'s: one sum over the
+    candidates (items the source knows better) of ``block`` exchanges in a
+    row, each exchange's total the difference of the sum at its end and at
+    its start, and the chosen candidate the first whose running sum exceeds
+    the start plus the draw times the total.
+    """
+    n, width = src.size, know.shape[1]
+    chosen = np.full(n, width - 1, dtype=np.int64)
+    total = np.empty(n)
+    running = 0.0
+    for e in range(n):
+        if e % block == 0:
+            running = 0.0
+        s, d, a = src[e], dst[e], at[e]
+        start = running
+        for c in range(width):
+            if know[s, c] > know[d, c]:
+                running += table[a + c]
+        total[e] = running - start
+        if total[e] > 0:
+            target = start + draw[e] * total[e]
+            again = start
+            for c in range(width):
+                if know[s, c] > know[d, c]:
+                    again += table[a + c]
+                    if again > target:
+                        chosen[e] = c
+                        break
+    return chosen, total
 
 
 def allocate_slots(model, networks: np.ndarray) -> np.ndarray:
     """Free local item slots, one per request (network ids); -1 where a network is full."""
-    st = model.state
-    if networks.size == 0:
-        return np.empty(0, dtype=np.int64)
-    if (networks == networks[0]).all():  # one network asks (always so with one network): its first free slots, in order
-        free = (st.item_field[networks[0]] < 0).nonzero()[0][: networks.size]
-        return np.concatenate([free, np.full(networks.size - free.size, -1)])
-    order = np.argsort(networks, kind="stable")
-    sorted_nets = networks[order]
-    rank_sorted = np.arange(networks.size) - np.searchsorted(sorted_nets, sorted_nets, side="left")
-    rank = np.empty_like(rank_sorted)
-    rank[order] = rank_sorted
-    free = st.item_field[networks] < 0
-    cum = np.cumsum(free, axis=1)
-    hit = free & (cum == (rank + 1)[:, None])
-    slot = hit.argmax(axis=1)
-    return np.where(hit.any(axis=1), slot, -1)
+    return free_slots(model.state.item_field, networks)
+
+
+@njit
+def free_slots(item_field, networks):
+    """:func:`allocate_slots` on the item table: each network's requests, in order, take
+    its free slots in order (the free slots before any request is served)."""
+    slots = item_field.shape[1]
+    slot = np.full(networks.size, -1, dtype=np.int64)
+    look = np.zeros(item_field.shape[0], dtype=np.int64)  # each network: the first slot not yet looked at
+    for k in range(networks.size):
+        n = networks[k]
+        c = look[n]
+        while c < slots and item_field[n, c] >= 0:
+            c += 1
+        if c < slots:
+            slot[k] = c
+            c += 1
+        look[n] = c
+    return slot
 
 
 def exchange(model, inter: Interactions) -> None:
@@ -104,57 +130,78 @@ def exchange(model, inter: Interactions) -> None:
     by weight (relevance to the focus, perceived effect), and passed with
     chance ``knowledge.transfer_chance`` (1 by default; below 1 it is the
     per-contact transmission chance b of simple contagion, the docking limit).
+    The recipient learns it to the depth :func:`~.learning.depth` gives.
     Knowledge passed between networks is copied into the recipient network's
     own slots (network-to-network learning, seed 004 s6).
     """
-    st = model.state
+    st, sc, rng = model.state, model.scenario, model.rng
     keep = (~inter.conflict).nonzero()[0]
     if keep.size == 0:
         return
-    i, j = inter.i[keep], inter.j[keep]
+    i, j = inter.i.take(keep), inter.j.take(keep)
     src, dst = np.concatenate([i, j]), np.concatenate([j, i])
-    kind = np.concatenate([inter.kind[keep]] * 2)
-    diss = np.concatenate([inter.dissonance[keep]] * 2)
     col, ok = _pick_better_known(model, src, dst)
-    transfer = model.scenario.knowledge.transfer_chance
+    transfer = sc.knowledge.transfer_chance
     if transfer < 1.0:  # thinning; at the default of 1 no draw is needed
-        ok &= model.rng.random(src.size) < transfer
-    src, dst, kind, diss, col = src[ok], dst[ok], kind[ok], diss[ok], col[ok]
-    S = st.slots
-    is_local = col < S
-    pub_perceived = st.pub_perceived if st.public else np.zeros(1)  # no public items: never indexed
-    perceived = np.where(is_local, st.item_perceived[st.network[src], np.minimum(col, S - 1)],
-                         pub_perceived[np.minimum(np.maximum(col - S, 0), pub_perceived.size - 1)])
-    level = depth_reached(model, kind, diss, np.zeros(src.size, bool), st.know[src, col], perceived,
-                          model.enquiry_of_school[st.school[dst]])
-    col_dst = col.copy()
-    foreign = is_local & (st.network[src] != st.network[dst])
-    if foreign.any():
-        col_dst[foreign] = _import(model, st.network[src[foreign]], col[foreign], st.network[dst[foreign]])
-    ok = col_dst >= 0
-    src, dst, col_dst, level, kind = src[ok], dst[ok], col_dst[ok], level[ok], kind[ok]
-    before = st.know[dst, col_dst]
-    st.learn(dst, col_dst, level)
-    gained = (before < DEEP) & (level >= DEEP)
-    np.add.at(st.deep_learned, dst[gained], 1)
-    model.dirty[dst[gained]] = True
-    np.add.at(model.week_value, dst, VALUE_OF_TYPE[kind] + VALUE_OF_DEPTH[np.where(level > before, level, 0)])
+        ok &= rng.random(src.size) < transfer
+    passed = ok.nonzero()[0]
+    u_deep, u_prof = rng.random(passed.size), rng.random(passed.size)  # two draws per item passed on
+    pair = keep.take(passed % keep.size)  # each passing's interaction
+    believed = belief(st.item_table(st.item_perceived, st.pub_perceived)).reshape(-1)
+    _take_up(st.know, st.school_flags(), st.school, st.network, st.slots,
+             src.take(passed), dst.take(passed), col.take(passed), inter.kind.take(pair),
+             inter.dissonance.take(pair), u_deep, u_prof, believed, model.enquiry_of_school,
+             sc.capacity.support, sc.mechanisms.learning,
+             st.item_effect, st.item_relevance, st.item_perceived, st.item_field, st.item_school,
+             st.item_network, st.item_created, model.week, st.deep_learned, model.dirty, model.week_value)
 
 
-def _import(model, src_net, col, dst_net) -> np.ndarray:
-    """Copy items of other networks into free slots of the recipient networks."""
-    st = model.state
-    slot = allocate_slots(model, dst_net)
-    ok = slot >= 0
-    d, s, n, c = dst_net[ok], slot[ok], src_net[ok], col[ok]
-    st.item_effect[d, s] = st.item_effect[n, c]
-    st.item_relevance[d, s] = st.item_relevance[n, c]
-    st.item_perceived[d, s] = st.item_perceived[n, c]
-    st.item_field[d, s] = IMPORTED
-    st.item_school[d, s] = st.item_school[n, c]
-    st.item_network[d, s] = st.item_network[n, c]
-    st.item_created[d, s] = model.week
-    return slot
+@njit
+def _take_up(know, school_or, school, network, slots, src, dst, col, kind, diss, u_deep, u_prof,
+             believed, enquiry, support, learning, item_effect, item_relevance, item_perceived,
+             item_field, item_school, item_network, item_created, week, deep_learned, dirty, week_value):
+    """:func:`exchange` once the items are drawn: the depth each recipient reaches,
+    items of other networks copied into the recipient network's free slots (an item
+    that finds none is not passed), then what is learned, counted and valued.
+    Every depth is read before anything is learned."""
+    n, width = src.size, know.shape[1]
+    level = np.empty(n, dtype=np.int8)
+    for e in range(n):
+        held = know[src[e], col[e]]
+        if learning:
+            level[e] = depth(kind[e], diss[e], held, believed[network[src[e]] * width + col[e]],
+                             enquiry[school[dst[e]]], u_deep[e], u_prof[e], support)
+        else:
+            level[e] = held
+    into = col.copy()
+    foreign = np.flatnonzero((col < slots) & (network.take(src) != network.take(dst)))
+    if foreign.size:
+        slot = free_slots(item_field, network.take(dst.take(foreign)))
+        for k in range(foreign.size):
+            e, s = foreign[k], slot[k]
+            into[e] = s
+            if s < 0:
+                continue
+            d, f, c = network[dst[e]], network[src[e]], col[e]
+            item_effect[d, s] = item_effect[f, c]
+            item_relevance[d, s] = item_relevance[f, c]
+            item_perceived[d, s] = item_perceived[f, c]
+            item_field[d, s] = IMPORTED
+            item_school[d, s] = item_school[f, c]
+            item_network[d, s] = item_network[f, c]
+            item_created[d, s] = week
+    done = np.flatnonzero(into >= 0)
+    rows, cols, levels = dst.take(done), into.take(done), level.take(done)
+    before = np.empty(done.size, dtype=np.int8)
+    for k in range(done.size):
+        before[k] = know[rows[k], cols[k]]
+    learn_pairs(know, school_or, school, slots, rows, cols, levels)
+    for k in range(done.size):
+        r = rows[k]
+        if before[k] < DEEP and levels[k] >= DEEP:
+            deep_learned[r] += 1
+            dirty[r] = True
+        week_value[r] += VALUE_OF_TYPE[kind[done[k]]] + VALUE_OF_DEPTH[levels[k] if levels[k] > before[k] else 0]
 
 
 def co_construct(model, inter: Interactions) -> None:

@@ -14,28 +14,31 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..jit import njit
 from ..state import DEEP, JOINT_WORK, PROFOUND, SHALLOW
 
 DEEP_CHANCE = np.array([0.0, 0.05, 0.12, 0.45])  # storytelling, aid, sharing, joint work
 
 
-def depth_reached(model, kind, dissonance, conflict, source_level, perceived, enquiry) -> np.ndarray:
+def belief(perceived: np.ndarray) -> np.ndarray:
+    """How far an item's perceived effect makes it worth learning deeply: 0 to 2, 1 at no effect."""
+    return 2.0 / (1.0 + np.exp(-3.0 * perceived))
+
+
+@njit
+def depth(kind, dissonance, source_level, believed, enquiry, u_deep, u_prof, support):
     """Depth (0-3) a recipient reaches from one exchange about one item.
 
     Never deeper than the source holds the item, except that joint work with
-    enquiry can take deep knowledge to profound.  With the learning mechanism
-    off, the recipient simply copies the source's depth (pure contagion).
+    enquiry can take deep knowledge to profound.  ``believed``: the item's
+    :func:`belief`; ``u_deep``, ``u_prof``: the exchange's two uniform draws;
+    ``support``: ``capacity.support``.  (With the learning mechanism off the
+    recipient simply copies the source's depth, pure contagion: the caller
+    takes ``source_level``.)
     """
-    sc, rng = model.scenario, model.rng
-    n = kind.size
-    u_deep, u_prof = rng.random(n), rng.random(n)
-    if not sc.mechanisms.learning:
-        return np.where(conflict, 0, source_level).astype(np.int8)
-    drive = 0.3 + 0.7 * np.minimum(1.0, dissonance / 0.4)
-    believe = 2.0 / (1.0 + np.exp(-3.0 * perceived))
-    p_deep = DEEP_CHANCE[kind] * drive * (0.5 + sc.capacity.support) * believe
-    deep = (u_deep < p_deep) & (source_level >= DEEP)
-    profound = deep & (kind == JOINT_WORK) & (u_prof < 0.25 * enquiry)
+    drive = 0.3 + 0.7 * min(1.0, dissonance / 0.4)
+    p_deep = DEEP_CHANCE[kind] * drive * (0.5 + support) * believed
     # Deep needs a source holding the item deeply, so only shallow is capped by the source's depth.
-    level = np.where(profound, PROFOUND, np.where(deep, DEEP, np.minimum(SHALLOW, source_level)))
-    return np.where(conflict, 0, level).astype(np.int8)
+    if u_deep < p_deep and source_level >= DEEP:
+        return PROFOUND if kind == JOINT_WORK and u_prof < 0.25 * enquiry else DEEP
+    return min(SHALLOW, source_level)
