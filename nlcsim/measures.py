@@ -14,6 +14,7 @@ from operator import itemgetter
 
 import numpy as np
 
+from .jit import njit, pairwise_sum
 from .state import ACTIVE, DEEP, IMPORTED
 
 CHANGED = 0.1  # practice gain that counts as changed practice (0-1 scale)
@@ -111,117 +112,152 @@ def record(model, inter, full: bool = True) -> tuple:
               "teachers": n_teach}  # the ALWAYS columns
     if not full:
         return tuple({**_UNOBSERVED, **always}.values())
-    tp = teach.nonzero()[0]  # the teachers, in row order
-    # Per teacher (the arrays below are over tp, not over all rows).
-    gain = st.practice.take(tp) - st.prior.take(tp)
-    changed = gain >= CHANGED
-    n_changed = np.count_nonzero(changed)
-    engagement = st.engagement.take(tp)
-    deep = st.deep_learned.take(tp) >= 1
-    school = st.school.take(tp)
-
-    nbr = st.nbr.reshape(-1)
-    tie = (nbr >= 0).nonzero()[0]  # every tie end, in row order; ties are few of the slots
-    mean_trust = _mean(st.trust.reshape(-1).take(tie)) if tie.size else 0.0
-    row = tie // st.nbr.shape[1]
-    cross_recent = ((st.school.take(nbr.take(tie)) != st.school.take(row))
-                    & (st.last_used.reshape(-1).take(tie) > model.week - 13) & teach.take(row))  # this week and the 12 before
-    cross_ties = np.count_nonzero(cross_recent) / n_t
-
+    (gain_sum, n_changed, engagement_sum, n_deep, n_member, n_judged, improved_t, improved_m, weak,
+     trust_sum, n_tie_ends, cross_recent) = _teacher_measures(
+        teach, st.practice, st.prior, st.engagement, st.engagement0, st.deep_learned, st.joined,
+        st.member, st.quality, st.nbr, st.trust, st.school, st.last_used, model.week)
+    school_wide = _school_wide(teach, st.practice, st.prior, st.school, live_school)
     ever = max(int(model.schools_ever), 1)
     active_share = np.count_nonzero((st.school_status == ACTIVE) & live_school) / ever
     recent = _mean(np.array(model.activity[-13:]))
     ref = model.funded_activity_sum / max(model.funded_weeks, 1)
     sustain = active_share * min(1.0, recent / ref) if ref > 0 else 0.0
-
     live = live_school.nonzero()[0]
-    n_live = live.size
-    pupil = _mean(st.pupil.take(live)) if n_live else 0.0
-    joined = st.joined.take(tp)
-    judge = joined <= model.week - 26  # in post at least 26 weeks
-    if model.week >= 26:
-        judge |= joined == 0
-    n_j = max(np.count_nonzero(judge), 1)
-    improved_t = np.count_nonzero(judge & (deep | (gain >= 0.05)))
-    improved_m = np.count_nonzero(judge & (engagement - st.engagement0.take(tp) >= IMPROVED))
-
-    reach, aware, s2s, n2n = knowledge_reach(model)
+    pupil = _mean(st.pupil.take(live)) if live.size else 0.0
     eff = model.function_effect.take(live, axis=0)
     leadership = np.count_nonzero(eff >= 0.3) / eff.size if eff.size else 0.0
-    staff = np.bincount(school, minlength=live_school.size)
-    adopted = np.bincount(school[changed], minlength=live_school.size)
-    school_wide = np.count_nonzero((adopted >= 0.5 * np.maximum(staff, 1)) & live_school & (staff > 0)) / max(n_live, 1)
-    weak = np.count_nonzero(changed & (st.quality.take(tp) < 0)) / max(n_changed, 1)
+    reach, aware, s2s, n2n = knowledge_reach(model)
     row = {
         **always,
-        "practice_change": _mean(gain) if n_teach else 0.0,
+        "practice_change": gain_sum / n_teach if n_teach else 0.0,
         "adoption_share": n_changed / n_t,
         "knowledge_created": model.created / max(model.schools_at_start, 1),
         "knowledge_reach": reach, "awareness_reach": aware,
-        "mean_trust": mean_trust, "cross_school_ties": cross_ties,
-        "engagement": _mean(engagement) if n_teach else 0.0,
-        "member_share": np.count_nonzero(st.member.take(tp)) / n_t,
+        "mean_trust": trust_sum / n_tie_ends if n_tie_ends else 0.0, "cross_school_ties": cross_recent / n_t,
+        "engagement": engagement_sum / n_teach if n_teach else 0.0,
+        "member_share": n_member / n_t,
         "active_schools_share": active_share, "sustainability": sustain, "pupil_outcome": pupil,
-        "improved_teaching_share": improved_t / n_j, "improved_motivation_share": improved_m / n_j,
-        "learning_pupil": pupil, "learning_adult": np.count_nonzero(deep) / n_t,
+        "improved_teaching_share": improved_t / max(n_judged, 1), "improved_motivation_share": improved_m / max(n_judged, 1),
+        "learning_pupil": pupil, "learning_adult": n_deep / n_t,
         "learning_leadership": leadership, "learning_school_wide": school_wide,
         "learning_school_to_school": s2s, "learning_network_to_network": n2n,
-        "weak_practice_share": weak,
+        "weak_practice_share": weak / max(n_changed, 1),
     }
     return _in_order(row)
+
+
+@njit
+def _teacher_measures(teach, practice, prior, engagement, engagement0, deep_learned, joined, member,
+                      quality, nbr, trust, school, last_used, week):
+    """The per-teacher and per-tie sums and counts of :func:`record`, teachers in row order.
+
+    Sums are NumPy's (:func:`~nlcsim.jit.pairwise_sum`) over the values in row
+    order, so each mean is the one ``values.mean()`` gives, to the bit.
+    """
+    gain = np.empty(teach.size)
+    eng = np.empty(teach.size)
+    n = n_changed = n_deep = n_member = n_judged = improved_t = improved_m = weak = 0
+    for r in range(teach.size):
+        if not teach[r]:
+            continue
+        g = practice[r] - prior[r]
+        gain[n], eng[n] = g, engagement[r]
+        n += 1
+        changed = g >= CHANGED
+        deep = deep_learned[r] >= 1
+        n_changed += changed
+        n_deep += deep
+        n_member += member[r]
+        weak += changed and quality[r] < 0
+        if joined[r] <= week - 26 or (week >= 26 and joined[r] == 0):  # in post at least 26 weeks
+            n_judged += 1
+            improved_t += deep or g >= 0.05
+            improved_m += engagement[r] - engagement0[r] >= IMPROVED
+    ends = np.empty(nbr.size)
+    n_ends = cross = 0
+    for r in range(nbr.shape[0]):  # every tie end, in row order
+        for k in range(nbr.shape[1]):
+            j = nbr[r, k]
+            if j < 0:
+                continue
+            ends[n_ends] = trust[r, k]
+            n_ends += 1
+            cross += teach[r] and school[j] != school[r] and last_used[r, k] > week - 13  # this week and the 12 before
+    return (0.0 + pairwise_sum(gain, 0, n), n_changed, 0.0 + pairwise_sum(eng, 0, n), n_deep, n_member,
+            n_judged, improved_t, improved_m, weak, 0.0 + pairwise_sum(ends, 0, n_ends), n_ends, cross)
+
+
+@njit
+def _school_wide(teach, practice, prior, school, live_school):
+    """Share of the schools still in the programme where at least half the staff changed practice."""
+    staff = np.zeros(live_school.size, dtype=np.int64)
+    adopted = np.zeros(live_school.size, dtype=np.int64)
+    for r in range(teach.size):
+        if teach[r]:
+            staff[school[r]] += 1
+            adopted[school[r]] += practice[r] - prior[r] >= CHANGED
+    wide = live = 0
+    for s in range(live_school.size):
+        if live_school[s]:
+            live += 1
+            wide += staff[s] > 0 and adopted[s] >= 0.5 * staff[s]
+    return wide / max(live, 1)
 
 
 def knowledge_reach(model) -> tuple[float, float, float, float]:
     """Reach of local knowledge across schools, and the network-to-network share."""
     st = model.state
-    S = st.slots
-    n_net = st.net_alive.size
-    net_sizes = np.bincount(st.school_network[st.school_alive], minlength=n_net)
     schools, levels = st.school_knowledge()
     if schools.size == 0:
         return 0.0, 0.0, 0.0, 0.0
-    net_of = st.school_network.take(schools)
-    # Each local item's school of origin, where it still has staff in the item's network,
-    # and the flags that school holds the item with (0 where it has no such home).
-    origin = np.maximum(st.item_school, 0)
-    at = np.full(st.school_alive.size, -1)
-    at[schools] = np.arange(schools.size)
-    origin_at = at.take(origin)
-    home = (st.item_school >= 0) & (st.school_network.take(origin) == np.arange(n_net)[:, None]) & (origin_at >= 0)
-    origin_flags = np.where(home, levels.reshape(-1).take(np.maximum(origin_at, 0) * S + np.arange(S)), 0)
+    return _reach(schools, levels, st.school_network, st.school_alive, st.item_school, st.item_field)
 
-    # Schools holding each item, per network, at any depth and deeply: the schools' rows summed
-    # network by network, each flag (bit 0 any, bit 1 deep: school_knowledge) counted in an
-    # unsigned integer per item, the narrowest that holds a count of a network's schools.  Where a
-    # row fills whole 64-bit words they are summed as words of several items' counts: no count
-    # reaches its integer's limit, so no carry crosses from one item's count into the next.
-    order = np.argsort(net_of, kind="stable")
-    counts = np.bincount(net_of, minlength=n_net)
-    present = counts.nonzero()[0]
-    starts = (counts.cumsum() - counts)[present]  # each present network's first row
-    most = counts.max()
-    lane = np.uint8 if most < 2**8 else np.uint16 if most < 2**16 else np.uint32
-    words = levels.take(order, axis=0).astype(lane, copy=False)
-    ones = lane(1)  # the lowest bit of every item's count in a word
-    if S * words.itemsize % 8 == 0:
-        words, ones = words.view(np.uint64), np.uint64((2**64 - 1) // (2 ** (8 * words.itemsize) - 1))
-    holders = np.zeros((2, n_net, words.shape[1]), words.dtype)
-    holders[0, present] = np.add.reduceat(words & ones, starts, axis=0, dtype=words.dtype)
-    holders[1, present] = np.add.reduceat((words >> 1) & ones, starts, axis=0, dtype=words.dtype)
-    any_holders, deep_holders = holders.view(lane).astype(np.int64)
-    in_use = (st.item_field >= 0) & (deep_holders > 0)
-    n_use = np.count_nonzero(in_use)
-    if not n_use:
+
+@njit
+def _reach(schools, levels, school_network, school_alive, item_school, item_field):
+    """:func:`knowledge_reach` on the schools' knowledge flags (bit 0 any, bit 1 deep:
+    ``State.school_knowledge``): for each local item in use, the schools of its network
+    holding it, not counting its school of origin; means over the items in row order,
+    as NumPy sums them (:func:`~nlcsim.jit.pairwise_sum`)."""
+    n_net, slots = item_field.shape
+    net_sizes = np.zeros(n_net, dtype=np.int64)
+    for s in range(school_alive.size):
+        if school_alive[s]:
+            net_sizes[school_network[s]] += 1
+    any_holders = np.zeros((n_net, slots), dtype=np.int64)
+    deep_holders = np.zeros((n_net, slots), dtype=np.int64)
+    at = np.full(school_alive.size, -1, dtype=np.int64)  # each school's row of ``levels``
+    for k in range(schools.size):
+        at[schools[k]] = k
+        net = school_network[schools[k]]
+        for c in range(slots):
+            any_holders[net, c] += levels[k, c] & 1
+            deep_holders[net, c] += (levels[k, c] >> 1) & 1
+    reached_share = np.empty(n_net * slots)
+    aware_share = np.empty(n_net * slots)
+    n_use = n_aware = spread = imported = 0
+    for net in range(n_net):
+        others = max(net_sizes[net] - 1, 1)
+        for c in range(slots):
+            if item_field[net, c] < 0:
+                continue
+            origin = item_school[net, c]
+            flags = 0  # what the school of origin holds, where it still has staff in this network
+            if origin >= 0 and school_network[origin] == net and at[origin] >= 0:
+                flags = levels[at[origin], c]
+            if deep_holders[net, c] > 0:
+                reached = deep_holders[net, c] - ((flags & DEEP) != 0)
+                reached_share[n_use] = reached / others
+                n_use += 1
+                spread += reached > 0
+                imported += item_field[net, c] == IMPORTED
+            if any_holders[net, c] > 0:
+                aware_share[n_aware] = (any_holders[net, c] - (flags != 0)) / others
+                n_aware += 1
+    if n_use == 0:
         return 0.0, 0.0, 0.0, 0.0
-    # Holders other than the item's school of origin.
-    others = np.maximum(net_sizes - 1, 1)[:, None]
-    reached = deep_holders - ((origin_flags & DEEP) != 0)
-    reach = _mean((reached / others)[in_use])
-    aware_use = (st.item_field >= 0) & (any_holders > 0)
-    aware = _mean(((any_holders - (origin_flags != 0)) / others)[aware_use])
-    s2s = np.count_nonzero((reached > 0) & in_use) / n_use
-    n2n = np.count_nonzero(st.item_field[in_use] == IMPORTED) / n_use
-    return reach, aware, s2s, n2n
+    return ((0.0 + pairwise_sum(reached_share, 0, n_use)) / n_use, (0.0 + pairwise_sum(aware_share, 0, n_aware)) / n_aware,
+            spread / n_use, imported / n_use)
 
 
 def second_year_end(weeks_per_year: int, weeks: int) -> int:
