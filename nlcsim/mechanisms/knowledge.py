@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..draws import draw_one
 from ..jit import njit
 from ..state import CO_CONSTRUCTED, DEEP, IMPORTED, JOINT_WORK, PROFOUND, SHALLOW, learn_pairs
 from .learning import belief, depth
@@ -66,36 +67,29 @@ def _pick_better_known(model, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndar
 
 @njit
 def _draw_better_known(know, table, at, src, dst, draw, block):
-    """:func:`_pick_better_known`'s loop: the chosen column and the total weight, per exchange.
-
-    The running sum is :func:`~nlcsim.draws.draw_columns`'s: one sum over the
-    candidates (items the source knows better) of ``block`` exchanges in a
-    row, each exchange's total the difference of the sum at its end and at
-    its start, and the chosen candidate the first whose running sum exceeds
-    the start plus the draw times the total.
-    """
+    """:func:`_pick_better_known`'s loop: the chosen column and the total weight, per
+    exchange; the running sum (:mod:`nlcsim.draws`) starts again every ``block`` exchanges."""
     n, width = src.size, know.shape[1]
     chosen = np.full(n, width - 1, dtype=np.int64)
     total = np.empty(n)
+    better = np.empty(width, dtype=np.bool_)
+    cand = np.empty(width, dtype=np.int64)
+    weight = np.empty(width)
     running = 0.0
     for e in range(n):
         if e % block == 0:
             running = 0.0
         s, d, a = src[e], dst[e], at[e]
-        start = running
         for c in range(width):
-            if know[s, c] > know[d, c]:
-                running += table[a + c]
-        total[e] = running - start
-        if total[e] > 0:
-            target = start + draw[e] * total[e]
-            again = start
-            for c in range(width):
-                if know[s, c] > know[d, c]:
-                    again += table[a + c]
-                    if again > target:
-                        chosen[e] = c
-                        break
+            better[c] = know[s, c] > know[d, c]
+        k = 0
+        for c in range(width):
+            if better[c]:
+                cand[k], weight[k] = c, table[a + c]
+                k += 1
+        pick, running, total[e] = draw_one(weight, k, running, draw[e])
+        if pick >= 0:
+            chosen[e] = cand[pick]
     return chosen, total
 
 

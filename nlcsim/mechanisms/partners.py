@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..draws import draw_columns
+from ..draws import draw_one
+from ..jit import njit
 from ..state import ACTIVE, BROKERING, DORMANT
 
 
@@ -65,35 +66,51 @@ def status_factor(model) -> np.ndarray:
 def choose_partners(model) -> Interactions:
     """Draw this week's interactions (one per initiating teacher, plus event meetings)."""
     st, sc, rng = model.state, model.scenario, model.rng
-    d = st.degree
     can = st.alive & st.member
     factor = status_factor(model)
     p = sc.collaboration.contact_rate * st.engagement * st.time * factor
     draws = rng.random(st.rows)
     init = (can & (draws < p)).nonzero()[0]
-    # The initiators' ties to members (a few of their slots), in slot order.
-    # Selections go by position (nonzero, then take): a boolean mask branches
-    # on every element, which is slow on masks as irregular as these.
-    nb = st.nbr.take(init, axis=0).reshape(-1)
-    cells = (nb >= 0).nonzero()[0]
-    j = nb.take(cells).astype(np.intp)  # converted once for the lookups below
-    mate = can.take(j).nonzero()[0]
-    cells, j = cells.take(mate), j.take(mate)
-    r = cells // d
-    s = cells - r * d
-    own = st.school.take(init)
-    broker = 0.5 + model.function_effect[:, BROKERING].take(own)
-    w = st.trust.take(init, axis=0).reshape(-1).take(cells) * (0.25 + st.practice.take(j)) \
-        * (0.3 + st.engagement.take(j)) * np.where(st.school.take(j) != own.take(r), broker.take(r), 1.0)
-    slot, total = draw_columns(r, s, w, init.size, d, rng.random(init.size))
-    drew = (total > 0).nonzero()[0]  # the initiators with a partner to draw
-    i, slot = init.take(drew), slot.take(drew).astype(np.int64, copy=False)
-    # The partner is read from the initiators' rows of nbr already at hand.
-    inter = Interactions(i, nb.take(drew * d + slot).astype(np.int64), slot,
-                         st.rev.reshape(-1).take(i * d + slot).astype(np.int64), np.zeros(i.size, dtype=bool))
+    broker = 0.5 + model.function_effect[:, BROKERING]
+    i, j, slot_i, slot_j = _draw_partners(init, rng.random(init.size), can, st.nbr, st.rev, st.trust,
+                                          st.practice, st.engagement, st.school, broker)
+    inter = Interactions(i, j, slot_i, slot_j, np.zeros(i.size, dtype=bool))
     if sc.collaboration.tie_meeting_rate > 0:
         inter = _concat(inter, tie_meetings(model, sc.collaboration.tie_meeting_rate))
     return _with_events(model, inter, can, factor)
+
+
+@njit
+def _draw_partners(init, draw, can, nbr, rev, trust, practice, engagement, school, broker):
+    """:func:`choose_partners`'s draw: each initiator's partner among its ties to members,
+    by weight (:mod:`nlcsim.draws`, one running sum over all initiators).  Returns the
+    initiators with a partner, the partners and the tie's slot at each end."""
+    degree = nbr.shape[1]
+    i = np.empty(init.size, dtype=np.int64)
+    j = np.empty(init.size, dtype=np.int64)
+    slot_i = np.empty(init.size, dtype=np.int64)
+    slot_j = np.empty(init.size, dtype=np.int64)
+    slots = np.empty(degree, dtype=np.int64)
+    weight = np.empty(degree)
+    running = 0.0
+    n = 0
+    for e in range(init.size):
+        r = init[e]
+        own = school[r]
+        k = 0
+        for s in range(degree):  # the ties to members, in slot order
+            mate = nbr[r, s]
+            if mate >= 0 and can[mate]:
+                across = broker[own] if school[mate] != own else 1.0
+                slots[k] = s
+                weight[k] = trust[r, s] * (0.25 + practice[mate]) * (0.3 + engagement[mate]) * across
+                k += 1
+        pick, running, total = draw_one(weight, k, running, draw[e])
+        if total > 0:
+            s = slots[pick] if pick >= 0 else degree - 1  # the last slot where rounding leaves no pick
+            i[n], j[n], slot_i[n], slot_j[n] = r, nbr[r, s], s, rev[r, s]
+            n += 1
+    return i[:n], j[:n], slot_i[:n], slot_j[:n]
 
 
 def tie_meetings(model, rate: float) -> Interactions:
