@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..jit import njit
 from .partners import Interactions
 
 BUILD_BY_TYPE = np.array([0.25, 0.25, 0.5, 1.0])
@@ -54,21 +55,33 @@ def update_trust(model, inter: Interactions) -> None:
         flat[one] = t
         flat[other] = t
         record_use(model, inter, (key_i, key_j))
-    # Decay of the ties not used this week, on the tie ends only (a few of the
-    # slots), in row order.  The same-school floor and the unused test are
-    # factors (x True/False) rather than np.where, which is slow on irregular
-    # masks: trust, school trust and decay rate are finite and >= 0, so x 1
-    # changes nothing and x 0 gives the 0 np.where would, to the bit.
-    nbr = st.nbr.reshape(-1)
-    tie = (nbr >= 0).nonzero()[0]
-    t = flat.take(tie)
-    own = st.school.take(tie // d)
-    # mode="clip": a row without a school (-1) reads school 0, as np.maximum(own, 0) would.
-    floor = st.school_trust.take(own, mode="clip") * (st.school.take(nbr.take(tie)) == own)
-    unused = st.last_used.reshape(-1).take(tie) < model.week
-    t = t - sc.trust.decay_rate * (t - np.minimum(floor, t)) * unused
-    flat[tie] = t
-    gone = tie[t < MIN_TRUST]
+    gone = _decay(st.trust, st.nbr, st.school, st.school_trust, st.last_used, model.week, sc.trust.decay_rate)
     if gone.size:
         rows = gone // d
         st.remove_ties(rows, gone - rows * d)
+
+
+@njit
+def _decay(trust, nbr, school, school_trust, last_used, week, rate):
+    """Decay of the ties not used this week toward the same-school floor, tie end by tie
+    end in row order; returns the flat cells (row x degree + slot) of the ties that
+    fell below ``MIN_TRUST``.  A row without a school reads school 0's trust."""
+    rows, degree = nbr.shape
+    gone = np.empty(nbr.size, dtype=np.int64)
+    n = 0
+    for r in range(rows):
+        own = school[r]
+        floor_of_own = school_trust[min(max(own, 0), school_trust.size - 1)]
+        for s in range(degree):
+            mate = nbr[r, s]
+            if mate < 0:
+                continue
+            t = trust[r, s]
+            floor = floor_of_own if school[mate] == own else 0.0
+            fall = rate * (t - min(floor, t))
+            t = t - (fall if last_used[r, s] < week else 0.0 * fall)
+            trust[r, s] = t
+            if t < MIN_TRUST:
+                gone[n] = r * degree + s
+                n += 1
+    return gone[:n]
