@@ -14,7 +14,7 @@ from operator import itemgetter
 
 import numpy as np
 
-from .jit import njit, pairwise_sum
+from .jit import mean_of, njit
 from .state import ACTIVE, DEEP, IMPORTED
 
 CHANGED = 0.1  # practice gain that counts as changed practice (0-1 scale)
@@ -112,11 +112,10 @@ def record(model, inter, full: bool = True) -> tuple:
               "teachers": n_teach}  # the ALWAYS columns
     if not full:
         return tuple({**_UNOBSERVED, **always}.values())
-    (gain_sum, n_changed, engagement_sum, n_deep, n_member, n_judged, improved_t, improved_m, weak,
-     trust_sum, n_tie_ends, cross_recent) = _teacher_measures(
+    (practice_change, n_changed, engagement, n_deep, n_member, n_judged, improved_t, improved_m, weak,
+     school_wide, mean_trust, cross_recent) = _teacher_measures(
         teach, st.practice, st.prior, st.engagement, st.engagement0, st.deep_learned, st.joined,
-        st.member, st.quality, st.nbr, st.trust, st.school, st.last_used, model.week)
-    school_wide = _school_wide(teach, st.practice, st.prior, st.school, live_school)
+        st.member, st.quality, st.school, live_school, st.nbr, st.trust, st.last_used, model.week)
     ever = max(int(model.schools_ever), 1)
     active_share = np.count_nonzero((st.school_status == ACTIVE) & live_school) / ever
     recent = _mean(np.array(model.activity[-13:]))
@@ -129,12 +128,12 @@ def record(model, inter, full: bool = True) -> tuple:
     reach, aware, s2s, n2n = knowledge_reach(model)
     row = {
         **always,
-        "practice_change": gain_sum / n_teach if n_teach else 0.0,
+        "practice_change": practice_change,
         "adoption_share": n_changed / n_t,
         "knowledge_created": model.created / max(model.schools_at_start, 1),
         "knowledge_reach": reach, "awareness_reach": aware,
-        "mean_trust": trust_sum / n_tie_ends if n_tie_ends else 0.0, "cross_school_ties": cross_recent / n_t,
-        "engagement": engagement_sum / n_teach if n_teach else 0.0,
+        "mean_trust": mean_trust, "cross_school_ties": cross_recent / n_t,
+        "engagement": engagement,
         "member_share": n_member / n_t,
         "active_schools_share": active_share, "sustainability": sustain, "pupil_outcome": pupil,
         "improved_teaching_share": improved_t / max(n_judged, 1), "improved_motivation_share": improved_m / max(n_judged, 1),
@@ -148,14 +147,16 @@ def record(model, inter, full: bool = True) -> tuple:
 
 @njit
 def _teacher_measures(teach, practice, prior, engagement, engagement0, deep_learned, joined, member,
-                      quality, nbr, trust, school, last_used, week):
-    """The per-teacher and per-tie sums and counts of :func:`record`, teachers in row order.
+                      quality, school, live_school, nbr, trust, last_used, week):
+    """The per-teacher, per-school and per-tie measures of :func:`record`, teachers in row order.
 
-    Sums are NumPy's (:func:`~nlcsim.jit.pairwise_sum`) over the values in row
-    order, so each mean is the one ``values.mean()`` gives, to the bit.
+    Means are NumPy's (:func:`~nlcsim.jit.mean_of`) over the values in row
+    order, so each is the one ``values.mean()`` gives, to the bit.
     """
     gain = np.empty(teach.size)
     eng = np.empty(teach.size)
+    staff = np.zeros(live_school.size, dtype=np.int64)
+    adopted = np.zeros(live_school.size, dtype=np.int64)
     n = n_changed = n_deep = n_member = n_judged = improved_t = improved_m = weak = 0
     for r in range(teach.size):
         if not teach[r]:
@@ -169,10 +170,17 @@ def _teacher_measures(teach, practice, prior, engagement, engagement0, deep_lear
         n_deep += deep
         n_member += member[r]
         weak += changed and quality[r] < 0
+        staff[school[r]] += 1
+        adopted[school[r]] += changed
         if joined[r] <= week - 26 or (week >= 26 and joined[r] == 0):  # in post at least 26 weeks
             n_judged += 1
             improved_t += deep or g >= 0.05
             improved_m += engagement[r] - engagement0[r] >= IMPROVED
+    wide = live = 0  # schools still in the programme where at least half the staff changed practice
+    for s in range(live_school.size):
+        if live_school[s]:
+            live += 1
+            wide += staff[s] > 0 and adopted[s] >= 0.5 * staff[s]
     ends = np.empty(nbr.size)
     n_ends = cross = 0
     for r in range(nbr.shape[0]):  # every tie end, in row order
@@ -183,25 +191,8 @@ def _teacher_measures(teach, practice, prior, engagement, engagement0, deep_lear
             ends[n_ends] = trust[r, k]
             n_ends += 1
             cross += teach[r] and school[j] != school[r] and last_used[r, k] > week - 13  # this week and the 12 before
-    return (0.0 + pairwise_sum(gain, 0, n), n_changed, 0.0 + pairwise_sum(eng, 0, n), n_deep, n_member,
-            n_judged, improved_t, improved_m, weak, 0.0 + pairwise_sum(ends, 0, n_ends), n_ends, cross)
-
-
-@njit
-def _school_wide(teach, practice, prior, school, live_school):
-    """Share of the schools still in the programme where at least half the staff changed practice."""
-    staff = np.zeros(live_school.size, dtype=np.int64)
-    adopted = np.zeros(live_school.size, dtype=np.int64)
-    for r in range(teach.size):
-        if teach[r]:
-            staff[school[r]] += 1
-            adopted[school[r]] += practice[r] - prior[r] >= CHANGED
-    wide = live = 0
-    for s in range(live_school.size):
-        if live_school[s]:
-            live += 1
-            wide += staff[s] > 0 and adopted[s] >= 0.5 * staff[s]
-    return wide / max(live, 1)
+    return (mean_of(gain, n), n_changed, mean_of(eng, n), n_deep, n_member, n_judged, improved_t, improved_m,
+            weak, wide / max(live, 1), mean_of(ends, n_ends), cross)
 
 
 def knowledge_reach(model) -> tuple[float, float, float, float]:
@@ -218,7 +209,7 @@ def _reach(schools, levels, school_network, school_alive, item_school, item_fiel
     """:func:`knowledge_reach` on the schools' knowledge flags (bit 0 any, bit 1 deep:
     ``State.school_knowledge``): for each local item in use, the schools of its network
     holding it, not counting its school of origin; means over the items in row order,
-    as NumPy sums them (:func:`~nlcsim.jit.pairwise_sum`)."""
+    as NumPy takes them (:func:`~nlcsim.jit.mean_of`)."""
     n_net, slots = item_field.shape
     net_sizes = np.zeros(n_net, dtype=np.int64)
     for s in range(school_alive.size):
@@ -256,8 +247,7 @@ def _reach(schools, levels, school_network, school_alive, item_school, item_fiel
                 n_aware += 1
     if n_use == 0:
         return 0.0, 0.0, 0.0, 0.0
-    return ((0.0 + pairwise_sum(reached_share, 0, n_use)) / n_use, (0.0 + pairwise_sum(aware_share, 0, n_aware)) / n_aware,
-            spread / n_use, imported / n_use)
+    return mean_of(reached_share, n_use), mean_of(aware_share, n_aware), spread / n_use, imported / n_use
 
 
 def second_year_end(weeks_per_year: int, weeks: int) -> int:

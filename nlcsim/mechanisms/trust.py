@@ -77,10 +77,10 @@ def _decay(trust, nbr, school, school_trust, last_used, week, rate):
             if mate < 0:
                 continue
             t = trust[r, s]
-            floor = floor_of_own if school[mate] == own else 0.0
-            fall = rate * (t - min(floor, t))
-            t = t - (fall if last_used[r, s] < week else 0.0 * fall)
-            trust[r, s] = t
+            if last_used[r, s] < week:  # not used this week
+                floor = floor_of_own if school[mate] == own else 0.0
+                t = t - rate * (t - min(floor, t))
+                trust[r, s] = t
             if t < MIN_TRUST:
                 gone[n] = r * degree + s
                 n += 1
