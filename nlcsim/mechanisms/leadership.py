@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..jit import njit, pairwise_sum
 from ..state import LEFT
 
 
@@ -22,20 +23,51 @@ def effectiveness(model) -> None:
     zero for a vacant function.
     """
     st = model.state
-    h = st.holder
-    co = st.coleaders
-    ok = (h >= 0) & st.alive[np.maximum(h, 0)]
-    co_ok = (co >= 0) & st.alive[np.maximum(co, 0)]
-    load = np.bincount(np.concatenate([h[ok], co[co_ok]]), minlength=st.rows)
-    per_row = st.engagement * (0.5 + 0.5 * st.time) / (1.0 + model.scenario.leadership.head_overload * np.maximum(load - 1, 0))
-    model.function_effect = np.where(ok, per_row[np.maximum(h, 0)], 0.0)
-    model.function_effect[st.school_status == LEFT] = 0.0
-    # The mean over seats as a sum over them divided by their number: the same value as .mean(axis=1), without its Python overhead.
-    model.coleader_effect = np.add.reduce(np.where(co_ok, per_row[np.maximum(co, 0)], 0.0), axis=1) / co.shape[1] if co.shape[1] else np.zeros(co.shape[0])
-    model.holds_function = load > 0
-    heads = st.is_head[np.maximum(h, 0)]
-    n_f = h.shape[1]
-    model.ownership = np.where(ok & ~heads, 1.0, 0.0).sum(axis=1) / n_f  # share held outside the head
+    (model.function_effect, model.coleader_effect, model.holds_function,
+     model.ownership) = _effectiveness(st.holder, st.coleaders, st.alive, st.engagement, st.time, st.is_head,
+                                       st.school_status, model.scenario.leadership.head_overload)
+
+
+@njit
+def _effectiveness(holder, coleaders, alive, engagement, time, is_head, school_status, overload):
+    """:func:`effectiveness` in one pass over the seats: each function's effect, each
+    network's mean co-leader effect, who holds a seat, and each school's share of
+    functions held outside the head.  A seat counts if its holder is alive."""
+    n_s, n_f = holder.shape
+    n_n, n_c = coleaders.shape
+    load = np.zeros(alive.size, dtype=np.int64)
+    for seats in (holder, coleaders):
+        for a in range(seats.shape[0]):
+            for b in range(seats.shape[1]):
+                h = seats[a, b]
+                if h >= 0 and alive[h]:
+                    load[h] += 1
+    per_row = np.empty(alive.size)
+    for r in range(alive.size):
+        per_row[r] = engagement[r] * (0.5 + 0.5 * time[r]) / (1.0 + overload * max(load[r] - 1, 0))
+    effect = np.zeros((n_s, n_f))
+    ownership = np.empty(n_s)
+    for s in range(n_s):
+        outside = 0.0
+        for f in range(n_f):
+            h = holder[s, f]
+            if h >= 0 and alive[h]:
+                effect[s, f] = per_row[h]
+                if not is_head[h]:
+                    outside += 1.0
+            # else 0.0 (the sum adds +0.0, which leaves it unchanged)
+        if school_status[s] == LEFT:
+            effect[s, :] = 0.0
+        ownership[s] = outside / n_f
+    coleader = np.zeros(n_n)
+    seat = np.empty(n_c)
+    if n_c:
+        for n in range(n_n):
+            for c in range(n_c):
+                h = coleaders[n, c]
+                seat[c] = per_row[h] if h >= 0 and alive[h] else 0.0
+            coleader[n] = pairwise_sum(seat, 0, n_c) / n_c  # NumPy's sum over a row
+    return effect, coleader, load > 0, ownership
 
 
 def vacate(st, rows: np.ndarray) -> None:
