@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..jit import njit
 from ..state import ACTIVE, DORMANT, FACILITATION, LEFT
 
 PURPOSE_PULL = 0.15  # engagement a fully clear, shared focus adds (calibrated: docs/calibration.md)
@@ -30,44 +31,68 @@ PURPOSE_PULL = 0.15  # engagement a fully clear, shared focus adds (calibrated: 
 def update_engagement(model) -> None:
     st, sc = model.state, model.scenario
     e = sc.engagement
-    st.value *= 0.9
-    st.value += 0.1 * model.week_value
-    # School and network terms are worked out once per school or network and
-    # then read by each row: the same values, to the bit.
-    s, net = np.maximum(st.school, 0), np.maximum(st.network, 0)
-    paid_net = np.minimum(1.0, st.net_funding)
-    paid = paid_net.take(net)
-    cover = paid + ((1 - paid_net) * 0.5).take(net) * st.school_commitment.take(s)
-    target = (0.15 + PURPOSE_PULL * sc.purpose.clarity + 1.5 * st.value
-              + e.ownership * (0.4 * model.holds_function + (0.4 * model.ownership).take(s))
-              + (0.25 * model.function_effect[:, FACILITATION]).take(s) + 0.15 * sc.accountability.external
-              - e.cost * (1.0 - cover))
-    target = target.clip(0.0, 1.0)
-    st.engagement[:] = np.where(st.alive, st.engagement + e.rate * (target - st.engagement), 0.0)
+    _update_engagement(st.value, model.week_value, st.engagement, st.alive, st.school, st.network, st.net_funding,
+                       st.school_commitment, model.holds_function, model.ownership,
+                       model.function_effect[:, FACILITATION].copy(),
+                       0.15 + PURPOSE_PULL * sc.purpose.clarity, 0.15 * sc.accountability.external,
+                       e.ownership, e.cost, e.rate)
     school_states(model)
+
+
+@njit
+def _update_engagement(value, week_value, engagement, alive, school, network, net_funding, commitment,
+                       holds_function, ownership, facilitation, purpose, external, own_weight, cost, rate):
+    """:func:`update_engagement` row by row: felt value, then engagement toward its target.
+
+    ``purpose``: 0.15 plus the pull of a clear focus; ``external``: the pull of
+    external accountability.  The target's terms are added in the order the
+    formula gives them.  A row without a school or network reads the first one's
+    (its engagement is 0 whatever it reads).
+    """
+    for r in range(value.size):
+        value[r] = value[r] * 0.9 + 0.1 * week_value[r]
+        s, n = max(school[r], 0), max(network[r], 0)
+        paid = min(1.0, net_funding[n])
+        cover = paid + ((1 - paid) * 0.5) * commitment[s]
+        target = (purpose + 1.5 * value[r] + own_weight * ((0.4 if holds_function[r] else 0.0) + 0.4 * ownership[s])
+                  + 0.25 * facilitation[s] + external - cost * (1.0 - cover))
+        target = min(max(target, 0.0), 1.0)
+        engagement[r] = engagement[r] + rate * (target - engagement[r]) if alive[r] else 0.0
 
 
 def school_states(model) -> None:
     """School engagement, commitment and active/dormant state."""
     st, sc = model.state, model.scenario
-    n_s = st.school_alive.size
-    staff = np.bincount(st.school[st.alive], minlength=n_s)
-    # Members' engagement summed in row order; leaving out the others' zeros
-    # leaves each sum unchanged, to the bit.
-    members_rows = (st.alive & st.member).nonzero()[0]
-    s = st.school.take(members_rows)
-    members = np.bincount(s, minlength=n_s)
-    eng = np.bincount(s, weights=st.engagement.take(members_rows), minlength=n_s)
-    # A school without members has eng 0 and so mean 0 / 1 = 0.
-    school_e = eng / np.maximum(members, 1) * members / np.maximum(staff, 1)
-    st.school_engagement[:] = school_e
-    # mode="clip": a school without a head (-1) reads row 0, discarded by the where.
-    head_e = np.where(st.school_head >= 0, st.engagement.take(st.school_head, mode="clip"), 0.0)
-    st.school_commitment[:] = (school_e + head_e) / 2 * (0.4 + 0.6 * model.ownership)
-    d = sc.engagement.dormancy
-    status = st.school_status
-    going = (status == ACTIVE) & (school_e < d)
-    waking = (status == DORMANT) & (school_e > d + 0.1)
-    status[going] = DORMANT
-    status[waking] = ACTIVE
-    status[~st.school_alive] = LEFT
+    _school_states(st.alive, st.member, st.school, st.engagement, st.school_head, model.ownership, st.school_alive,
+                   st.school_engagement, st.school_commitment, st.school_status, sc.engagement.dormancy)
+
+
+@njit
+def _school_states(alive, member, school, engagement, head, ownership, school_alive, school_engagement,
+                   commitment, status, dormancy):
+    """:func:`school_states`: each school's members' engagement, summed in row order,
+    times the share of its staff who are members; commitment; and the moves between
+    active and dormant (dormant below ``dormancy``, awake again at 0.1 above it)."""
+    n_s = school_alive.size
+    staff = np.zeros(n_s, dtype=np.int64)
+    members = np.zeros(n_s, dtype=np.int64)
+    eng = np.zeros(n_s)
+    for r in range(alive.size):
+        if alive[r]:
+            s = school[r]
+            staff[s] += 1
+            if member[r]:
+                members[s] += 1
+                eng[s] += engagement[r]
+    for s in range(n_s):
+        # A school without members has eng 0 and so mean 0 / 1 = 0.
+        school_e = eng[s] / max(members[s], 1) * members[s] / max(staff[s], 1)
+        school_engagement[s] = school_e
+        head_e = engagement[head[s]] if head[s] >= 0 else 0.0
+        commitment[s] = (school_e + head_e) / 2 * (0.4 + 0.6 * ownership[s])
+        if not school_alive[s]:
+            status[s] = LEFT
+        elif status[s] == ACTIVE and school_e < dormancy:
+            status[s] = DORMANT
+        elif status[s] == DORMANT and school_e > dormancy + 0.1:
+            status[s] = ACTIVE
