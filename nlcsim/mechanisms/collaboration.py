@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..jit import njit
+
 from .partners import Interactions
 
 THRESHOLDS = np.array([0.9, 1.5, 2.1])
@@ -42,12 +44,29 @@ def classify(model, inter: Interactions) -> None:
         inter.dissonance = np.full(i.size, 0.5 * sc.purpose.challenge)
         inter.conflict = np.zeros(i.size, dtype=bool)
         return
-    trust = st.trust.reshape(-1).take(i * st.degree + inter.slot_i)
-    practice_i, practice_j = st.practice.take(i), st.practice.take(j)
-    s = (-1.5 + 2.0 * trust + 3.0 * sc.collaboration.depth + 0.6 * sc.capacity.support
-         + 0.5 * np.minimum(st.time.take(i), st.time.take(j)) + 0.5 * (practice_i + practice_j) / 2 + noise)
-    inter.kind = THRESHOLDS.searchsorted(s, side="right").astype(np.int8)
-    gap = np.abs(practice_i - practice_j)
-    # (challenge x OPENNESS)[kind] is challenge x OPENNESS[kind], to the bit.
-    inter.dissonance = (sc.purpose.challenge * OPENNESS).take(inter.kind) * (0.6 + gap) * spread
-    inter.conflict = inter.dissonance > tolerance(trust)
+    inter.kind, inter.dissonance, inter.conflict = _classify(
+        i, j, inter.slot_i, st.trust, st.practice, st.time, noise, spread,
+        -1.5, 3.0 * sc.collaboration.depth, 0.6 * sc.capacity.support, sc.purpose.challenge * OPENNESS)
+
+
+@njit
+def _classify(i, j, slot_i, trust, practice, time, noise, spread, start, depth, support, openness):
+    """:func:`classify` interaction by interaction: the score's terms added in the
+    order the formula gives them, the type from the thresholds, then dissonance
+    (``openness``: challenge x OPENNESS) and conflict."""
+    n = i.size
+    kind = np.empty(n, dtype=np.int8)
+    dissonance = np.empty(n)
+    conflict = np.empty(n, dtype=np.bool_)
+    for e in range(n):
+        t = trust[i[e], slot_i[e]]
+        p_i, p_j = practice[i[e]], practice[j[e]]
+        s = (start + 2.0 * t + depth + support + 0.5 * min(time[i[e]], time[j[e]])
+             + 0.5 * (p_i + p_j) / 2 + noise[e])
+        k = 0
+        while k < THRESHOLDS.size and THRESHOLDS[k] <= s:
+            k += 1
+        kind[e] = k
+        dissonance[e] = openness[k] * (0.6 + abs(p_i - p_j)) * spread[e]
+        conflict[e] = dissonance[e] > 0.15 + 0.6 * t
+    return kind, dissonance, conflict

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..jit import njit
+
 
 def funding_level(model) -> np.ndarray:
     """Funding of each network this week (x programme level).
@@ -36,9 +38,19 @@ def fund(model) -> None:
     """
     st, sc = model.state, model.scenario
     st.net_funding[:] = funding_level(model)
-    paid = np.minimum(st.net_funding[st.network], 1.5)
-    own = 0.5 * st.school_commitment[st.school] * np.minimum(np.maximum(1.0 - paid, 0.0), 1.0)  # clipped to 0-1
-    np.minimum(np.maximum(sc.capacity.base_time + sc.funding.release_time * (paid + own), 0.0), 1.0, out=st.time)
+    _time(st.time, st.net_funding, st.network, st.school_commitment, st.school, sc.capacity.base_time,
+          sc.funding.release_time)
+
+
+@njit
+def _time(time, net_funding, network, commitment, school, base_time, release_time):
+    """:func:`fund`'s time for collaboration, row by row.  A row without a network or a
+    school (-1) reads the last one, as NumPy's indexing does; its time is never used."""
+    for r in range(time.size):
+        n, s = network[r], school[r]
+        paid = min(net_funding[n + net_funding.size if n < 0 else n], 1.5)
+        own = 0.5 * commitment[s + commitment.size if s < 0 else s] * min(max(1.0 - paid, 0.0), 1.0)
+        time[r] = min(max(base_time + release_time * (paid + own), 0.0), 1.0)
 
 
 def network_events(model) -> np.ndarray:

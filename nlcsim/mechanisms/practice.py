@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..jit import njit
+
 DEPTH_WEIGHT = np.array([0.0, 0.0, 1.0, 1.6])
 TIE_INFLUENCE = np.array([0.0, 0.0, 0.5, 1.0])  # by the tie's last type of collaboration
 RECENT = 13  # weeks: a term
@@ -47,10 +49,17 @@ def refresh_targets(model, rows: np.ndarray) -> None:
 def enact(model) -> None:
     """Move practice toward its target (slowly downward if knowledge was lost)."""
     st, sc = model.state, model.scenario
-    rate = 0.03 * (0.5 + sc.capacity.support) * (0.4 + 0.6 * st.time)
-    gap = st.target - st.practice
-    step = np.where(gap > 0, rate * gap, 0.2 * rate * gap)
-    np.minimum(np.maximum(st.practice + np.where(st.alive, step, 0.0), 0.0), 1.0, out=st.practice)  # clipped to 0-1
+    _enact(st.practice, st.target, st.time, st.alive, 0.03 * (0.5 + sc.capacity.support))
+
+
+@njit
+def _enact(practice, target, time, alive, speed):
+    """:func:`enact` row by row: rate = speed x (0.4 + 0.6 time); practice clipped to 0-1."""
+    for r in range(practice.size):
+        rate = speed * (0.4 + 0.6 * time[r])
+        gap = target[r] - practice[r]
+        step = rate * gap if gap > 0 else 0.2 * rate * gap
+        practice[r] = min(max(practice[r] + (step if alive[r] else 0.0), 0.0), 1.0)
 
 
 def influence(model) -> None:
@@ -60,18 +69,30 @@ def influence(model) -> None:
     the slots); a removed tie's slot has no type, so it never counts.
     """
     st = model.state
-    # Flat cells (row x degree + slot), selected by position and read with take:
-    # the same cells in the same order as boolean masks, at less cost.
-    cells = (st.last_used.reshape(-1) >= model.week - RECENT).nonzero()[0]
-    kind = st.last_type.reshape(-1).take(cells)
-    deep = (kind >= 2).nonzero()[0]
-    cells, kind = cells.take(deep), kind.take(deep)
-    if cells.size == 0:
+    _influence(st.practice, st.engagement, st.alive, st.nbr, st.trust, st.last_used, st.last_type,
+               model.week - RECENT, model.influence_weight)
+
+
+@njit
+def _influence(practice, engagement, alive, nbr, trust, last_used, last_type, since, weight):
+    """:func:`influence`: each row's trust- and type-weighted sums over its deep tie ends
+    used since week ``since``, in slot order, read from everyone's practice before any
+    of it moves; then the pull, clipped to 0-1.  Nothing moves if no tie end counts."""
+    rows, degree = nbr.shape
+    total = np.zeros(rows)
+    pull = np.zeros(rows)
+    any_end = False
+    for r in range(rows):
+        for s in range(degree):
+            kind = last_type[r, s]
+            if last_used[r, s] >= since and kind >= 2:
+                w = trust[r, s] * TIE_INFLUENCE[kind]
+                total[r] += w
+                pull[r] += w * practice[nbr[r, s]]
+                any_end = True
+    if not any_end:
         return
-    row = cells // st.degree
-    w = st.trust.reshape(-1).take(cells) * TIE_INFLUENCE.take(kind)
-    total = np.bincount(row, w, minlength=st.rows)
-    pull = np.bincount(row, w * st.practice.take(st.nbr.reshape(-1).take(cells)), minlength=st.rows)
-    mean = pull / np.maximum(total, 1e-12)
-    alpha = model.influence_weight * st.engagement * (total > 0) * st.alive
-    np.minimum(np.maximum(st.practice + alpha * (mean - st.practice), 0.0), 1.0, out=st.practice)  # clipped to 0-1
+    for r in range(rows):
+        mean = pull[r] / max(total[r], 1e-12)
+        alpha = weight * engagement[r] * (1.0 if total[r] > 0 else 0.0) * (1.0 if alive[r] else 0.0)
+        practice[r] = min(max(practice[r] + alpha * (mean - practice[r]), 0.0), 1.0)
