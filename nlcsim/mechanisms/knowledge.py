@@ -61,18 +61,42 @@ def _pick_better_known(model, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndar
     table = st.item_table(local_w, public_w).reshape(-1)
     at = st.network.take(src).astype(np.int64) * st.know.shape[1]  # each source's row of ``table``
     draw = model.rng.random(src.size)  # one uniform draw per exchange, in exchange order
-    chosen, total = _draw_better_known(st.know, table, at, src, dst, draw, PICK_BLOCK)
+    chosen, total = _draw_better_known(st.know, know_words(st.know), table, at, src, dst, draw, PICK_BLOCK)
     return chosen, total > 0
 
 
+def know_words(know: np.ndarray) -> np.ndarray:
+    """The knowledge matrix as 64-bit words, eight item columns each (no copy), for
+    :func:`_draw_better_known`; no words where its rows do not split into whole words."""
+    if know.shape[1] % 8 or not know.flags.c_contiguous:
+        return np.zeros((know.shape[0], 0), dtype=np.uint64)
+    return know.view(np.uint64)
+
+
+_LOW7 = np.uint64(0x7F7F7F7F7F7F7F7F)
+_HIGH = np.uint64(0x8080808080808080)
+_GATHER = np.uint64(0x0102040810204080)  # bits 0, 8, ..., 56 times this: the eight bits in the top byte
+_BIT_COUNT = np.array([bin(v).count("1") for v in range(256)], dtype=np.int64)
+_BIT_AT = np.array([[b for b in range(8) if v >> b & 1] + [0] * (8 - bin(v).count("1")) for v in range(256)],
+                   dtype=np.int64)  # each byte's set bits, lowest first
+
+
 @njit
-def _draw_better_known(know, table, at, src, dst, draw, block):
+def _draw_better_known(know, words, table, at, src, dst, draw, block):
     """:func:`_pick_better_known`'s loop: the chosen column and the total weight, per
-    exchange; the running sum (:mod:`nlcsim.draws`) starts again every ``block`` exchanges."""
+    exchange; the running sum (:mod:`nlcsim.draws`) starts again every ``block`` exchanges.
+
+    The candidates are the columns where the source's level is above the
+    recipient's, in column order.  They are found eight columns at a time on the
+    words of ``know`` (``words``): levels are 0-3, so in each byte
+    x + (0x7F - y) has its top bit set exactly where x > y, with no carry or
+    borrow between bytes; a word with no such byte is passed over at once.
+    Columns beyond the whole words are compared one by one.
+    """
     n, width = src.size, know.shape[1]
+    n_words = words.shape[1]
     chosen = np.full(n, width - 1, dtype=np.int64)
     total = np.empty(n)
-    better = np.empty(width, dtype=np.bool_)
     cand = np.empty(width, dtype=np.int64)
     weight = np.empty(width)
     running = 0.0
@@ -80,11 +104,18 @@ def _draw_better_known(know, table, at, src, dst, draw, block):
         if e % block == 0:
             running = 0.0
         s, d, a = src[e], dst[e], at[e]
-        for c in range(width):
-            better[c] = know[s, c] > know[d, c]
         k = 0
-        for c in range(width):
-            if better[c]:
+        for w in range(n_words):
+            mask = (words[s, w] + (_LOW7 - words[d, w])) & _HIGH
+            if mask:
+                # The byte flags gathered into one byte (bit b: column 8w + b), then its set bits in order.
+                flags = ((mask >> np.uint64(7)) * _GATHER) >> np.uint64(56)
+                for t in range(_BIT_COUNT[flags]):
+                    c = 8 * w + _BIT_AT[flags, t]
+                    cand[k], weight[k] = c, table[a + c]
+                    k += 1
+        for c in range(8 * n_words, width):
+            if know[s, c] > know[d, c]:
                 cand[k], weight[k] = c, table[a + c]
                 k += 1
         pick, running, total[e] = draw_one(weight, k, running, draw[e])
