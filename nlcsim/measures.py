@@ -198,32 +198,34 @@ def _teacher_measures(teach, practice, prior, engagement, engagement0, deep_lear
 def knowledge_reach(model) -> tuple[float, float, float, float]:
     """Reach of local knowledge across schools, and the network-to-network share."""
     st = model.state
-    schools, levels = st.school_knowledge()
-    if schools.size == 0:
-        return 0.0, 0.0, 0.0, 0.0
-    return _reach(schools, levels, st.school_network, st.school_alive, st.item_school, st.item_field)
+    return _reach(st.school_flags_now(), st.alive, st.school, st.school_network, st.school_alive, st.item_school,
+                  st.item_field)
 
 
 @njit
-def _reach(schools, levels, school_network, school_alive, item_school, item_field):
+def _reach(levels, alive, school, school_network, school_alive, item_school, item_field):
     """:func:`knowledge_reach` on the schools' knowledge flags (bit 0 any, bit 1 deep:
-    ``State.school_knowledge``): for each local item in use, the schools of its network
-    holding it, not counting its school of origin; means over the items in row order,
-    as NumPy takes them (:func:`~nlcsim.jit.mean_of`)."""
+    ``State.school_knowledge``), read for the schools with living staff: for each local
+    item in use, the schools of its network holding it, not counting its school of
+    origin; means over the items in row order, as NumPy takes them
+    (:func:`~nlcsim.jit.mean_of`)."""
     n_net, slots = item_field.shape
+    staffed = np.zeros(school_alive.size, dtype=np.bool_)
+    for r in range(alive.size):
+        if alive[r]:
+            staffed[school[r]] = True
     net_sizes = np.zeros(n_net, dtype=np.int64)
     for s in range(school_alive.size):
         if school_alive[s]:
             net_sizes[school_network[s]] += 1
     any_holders = np.zeros((n_net, slots), dtype=np.int64)
     deep_holders = np.zeros((n_net, slots), dtype=np.int64)
-    at = np.full(school_alive.size, -1, dtype=np.int64)  # each school's row of ``levels``
-    for k in range(schools.size):
-        at[schools[k]] = k
-        net = school_network[schools[k]]
-        for c in range(slots):
-            any_holders[net, c] += levels[k, c] & 1
-            deep_holders[net, c] += (levels[k, c] >> 1) & 1
+    for s in range(staffed.size):
+        if staffed[s]:
+            net = school_network[s]
+            for c in range(slots):
+                any_holders[net, c] += levels[s, c] & 1
+                deep_holders[net, c] += (levels[s, c] >> 1) & 1
     reached_share = np.empty(n_net * slots)
     aware_share = np.empty(n_net * slots)
     n_use = n_aware = spread = imported = 0
@@ -234,8 +236,8 @@ def _reach(schools, levels, school_network, school_alive, item_school, item_fiel
                 continue
             origin = item_school[net, c]
             flags = 0  # what the school of origin holds, where it still has staff in this network
-            if origin >= 0 and school_network[origin] == net and at[origin] >= 0:
-                flags = levels[at[origin], c]
+            if origin >= 0 and school_network[origin] == net and staffed[origin]:
+                flags = levels[origin, c]
             if deep_holders[net, c] > 0:
                 reached = deep_holders[net, c] - ((flags & DEEP) != 0)
                 reached_share[n_use] = reached / others

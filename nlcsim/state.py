@@ -65,19 +65,27 @@ TEACHER_FIELDS: dict[str, tuple[type, object]] = {
 }
 
 
-def or_by(keys: np.ndarray, words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows of a matrix grouped by key: the distinct keys (ascending) and each group's bitwise OR."""
-    if keys.size > 1 and (keys[1:] < keys[:-1]).any():
-        order = np.argsort(keys, kind="stable")
-        keys, words = keys.take(order), words.take(order, axis=0)
-    if keys.size == 0:
-        return keys, np.zeros((0,) + words.shape[1:], dtype=words.dtype)
-    # Each group's first row: row 0 and every row whose key differs from the one before.
-    starts = np.concatenate(([0], (keys[1:] != keys[:-1]).nonzero()[0] + 1))
-    return keys.take(starts), np.bitwise_or.reduceat(words, starts, axis=0)
-
-
 _NO_FLAGS = np.zeros((0, 0), dtype=np.uint8)  # school flags not kept yet: nothing to raise
+
+
+@njit
+def rebuild_flags(know, alive, school, school_or, stale) -> None:
+    """The rows of the school matrix ``school_or`` (:meth:`State.school_knowledge`) of
+    the ``stale`` schools, ORed again from their living staff's levels (a level's
+    flags are ``level | level >> 1``); no school is stale afterwards."""
+    if not stale.any():
+        return
+    slots = school_or.shape[1]
+    for s in range(stale.size):
+        if stale[s]:
+            school_or[s, :] = 0
+    for r in range(alive.size):
+        if alive[r] and stale[school[r]]:
+            s = school[r]
+            for c in range(slots):
+                level = know[r, c]
+                school_or[s, c] |= np.uint8(level | (level >> 1))
+    stale[:] = False
 
 
 @njit
@@ -220,36 +228,19 @@ class State:
         (:meth:`unlearn`), so a week costs what changed, not a pass over the
         whole knowledge matrix.
         """
-        n = self.school_alive.size
-        # The living teachers by position, and their schools (always set for the living), read once.
         alive = self.alive.nonzero()[0]
-        school = self.school.take(alive)
-        staffed = np.bincount(school, minlength=n).nonzero()[0]
+        staffed = np.bincount(self.school.take(alive), minlength=self.school_alive.size).nonzero()[0]
+        return staffed, self.school_flags_now().take(staffed, axis=0)
+
+    def school_flags_now(self) -> np.ndarray:
+        """The whole schools x slots matrix of :meth:`school_knowledge`, up to date (rows
+        of schools without staff are zero or stale: read only the staffed ones)."""
+        n = self.school_alive.size
         if self._school_or is None:
             self._school_or = np.zeros((n, self.slots), dtype=np.uint8)
             self._school_stale = np.ones(n, dtype=bool)
-        if self._school_stale.any():
-            at = self._school_stale.take(school).nonzero()[0]  # the living in stale schools
-            self._school_or[self._school_stale] = 0
-            schools, ored = self._or_of_rows(alive.take(at), school.take(at))
-            self._school_or[schools] = ored
-            self._school_stale[:] = False
-        return staffed, self._school_or.take(staffed, axis=0)
-
-    def _or_of_rows(self, rows: np.ndarray, school: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The knowledge flags of ``rows`` (whose schools are ``school``) ORed by school
-        (see :meth:`school_knowledge`), on whole 64-bit words."""
-        know = self.know
-        if know.shape[1] % 8 or not know.flags.c_contiguous:
-            know = np.pad(know, ((0, 0), (0, -know.shape[1] % 8)))  # a padded copy, whole words
-        # Only the words that hold local items are worked on (each byte's flags depend on that
-        # byte alone); whole rows are taken first, as take copies a strided view whole.
-        words = know.view(np.uint64).take(rows, axis=0)[:, : -(-self.slots // 8)]
-        schools, ored = or_by(school, words)
-        # Each byte: level | level >> 1 (levels are 0-3).  Shifting and masking distribute over
-        # OR, so the flags of the ORed levels are the OR of the levels' flags: taken once per school.
-        ored |= (ored >> 1) & np.uint64(0x0101010101010101)
-        return schools, ored.view(np.uint8)[:, : self.slots]
+        rebuild_flags(self.know, self.alive, self.school, self._school_or, self._school_stale)
+        return self._school_or
 
     def learn(self, rows: np.ndarray, cols: np.ndarray, levels) -> None:
         """Raise knowledge: ``know[rows, cols]`` becomes at least ``levels`` (pairs may repeat)."""
