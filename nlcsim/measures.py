@@ -14,7 +14,7 @@ from operator import itemgetter
 
 import numpy as np
 
-from .jit import mean_of, njit
+from .jit import mean_of, njit, pairwise_sum
 from .state import ACTIVE, DEEP, IMPORTED
 
 CHANGED = 0.1  # practice gain that counts as changed practice (0-1 scale)
@@ -89,24 +89,22 @@ def record(model, inter, full: bool = True) -> tuple:
     others are NaN; what the outcomes need from earlier weeks (activity, the
     funded level) is kept either way.
 
-    Teachers are taken by position (``tp``, ascending) rather than by boolean
-    mask, and gathered with ``take``: the same elements in the same order, so
-    every sum, and so every mean, is the one the masks would give.
+    Sums and means are taken over teachers, ties and schools in row order, as
+    NumPy takes them, so every figure is the one the array expressions in
+    ``COLUMNS``' definitions give, to the bit.
     """
     st, sc = model.state, model.scenario
     live_school = st.school_alive
-    teach = st.alive & live_school.take(np.maximum(st.school, 0))
-    n_teach = int(np.count_nonzero(teach))
+    teach, n_teach, kinds, conflict, funding = _flow(st.alive, st.school, live_school, inter.kind, inter.conflict,
+                                                     st.net_funding)
     n_t = max(n_teach, 1)
     n_i = inter.size
-    kinds = (np.bincount(inter.kind, minlength=4) / max(n_i, 1) if n_i else np.zeros(4)).tolist()
-    conflict = np.count_nonzero(inter.conflict) / n_i if n_i else 0.0
     per_teacher = n_i / n_t
     model.activity.append(per_teacher)
     if model.week < model.funding_end or model.funded_weeks == 0:
         model.funded_activity_sum += per_teacher
         model.funded_weeks += 1
-    always = {"week": model.week, "year": model.week // sc.schedule.weeks_per_year, "funding": _mean(st.net_funding),
+    always = {"week": model.week, "year": model.week // sc.schedule.weeks_per_year, "funding": funding,
               "storytelling_share": kinds[0], "aid_share": kinds[1], "sharing_share": kinds[2],
               "joint_work_share": kinds[3], "conflict_share": conflict, "interactions_per_teacher": per_teacher,
               "teachers": n_teach}  # the ALWAYS columns
@@ -116,15 +114,11 @@ def record(model, inter, full: bool = True) -> tuple:
      school_wide, mean_trust, cross_recent) = _teacher_measures(
         teach, st.practice, st.prior, st.engagement, st.engagement0, st.deep_learned, st.joined,
         st.member, st.quality, st.school, live_school, st.nbr, st.trust, st.last_used, model.week)
-    ever = max(int(model.schools_ever), 1)
-    active_share = np.count_nonzero((st.school_status == ACTIVE) & live_school) / ever
+    n_active, pupil, leadership = _school_measures(st.school_status, live_school, st.pupil, model.function_effect)
+    active_share = n_active / max(int(model.schools_ever), 1)
     recent = _mean(np.array(model.activity[-13:]))
     ref = model.funded_activity_sum / max(model.funded_weeks, 1)
     sustain = active_share * min(1.0, recent / ref) if ref > 0 else 0.0
-    live = live_school.nonzero()[0]
-    pupil = _mean(st.pupil.take(live)) if live.size else 0.0
-    eff = model.function_effect.take(live, axis=0)
-    leadership = np.count_nonzero(eff >= 0.3) / eff.size if eff.size else 0.0
     reach, aware, s2s, n2n = knowledge_reach(model)
     row = {
         **always,
@@ -143,6 +137,46 @@ def record(model, inter, full: bool = True) -> tuple:
         "weak_practice_share": weak / max(n_changed, 1),
     }
     return _in_order(row)
+
+
+@njit
+def _flow(alive, school, live_school, kind, conflict, net_funding):
+    """The ``ALWAYS`` measures of :func:`record`: which rows are teachers (alive, in a
+    school that has not left) and how many, the share of each type of interaction,
+    the share in conflict and the networks' mean funding."""
+    teach = np.empty(alive.size, dtype=np.bool_)
+    n_teach = 0
+    for r in range(alive.size):
+        teach[r] = alive[r] and live_school[max(school[r], 0)]
+        n_teach += teach[r]
+    counts = np.zeros(4, dtype=np.int64)
+    n_conflict = 0
+    for e in range(kind.size):
+        counts[kind[e]] += 1
+        n_conflict += conflict[e]
+    n_i = kind.size
+    kinds = counts / max(n_i, 1)
+    return teach, n_teach, kinds, n_conflict / n_i if n_i else 0.0, pairwise_sum(net_funding, 0, net_funding.size) / net_funding.size
+
+
+@njit
+def _school_measures(status, live_school, pupil, function_effect):
+    """The per-school measures of :func:`record`: active schools still in the programme,
+    the mean pupil outcome over the schools in it (0 if none) and the share of their
+    leadership functions done with effect >= 0.3."""
+    n_active = n_live = strong = 0
+    values = np.empty(live_school.size)
+    for s in range(live_school.size):
+        if live_school[s]:
+            n_active += status[s] == ACTIVE
+            values[n_live] = pupil[s]
+            n_live += 1
+            for f in range(function_effect.shape[1]):
+                strong += function_effect[s, f] >= 0.3
+    if n_live == 0:
+        return n_active, 0.0, 0.0
+    cells = n_live * function_effect.shape[1]
+    return n_active, pairwise_sum(values, 0, n_live) / n_live, strong / cells if cells else 0.0
 
 
 @njit
