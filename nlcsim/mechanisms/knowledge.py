@@ -239,35 +239,69 @@ def co_construct(model, inter: Interactions) -> None:
     both partners hold it profoundly.
     """
     st, sc, rng = model.state, model.scenario, model.rng
-    ok = (inter.kind == JOINT_WORK) & ~inter.conflict & (st.network[inter.i] == st.network[inter.j])
-    i, j, diss = inter.i[ok], inter.j[ok], inter.dissonance[ok]
-    enq = model.enquiry_of_school[st.school[i]]
-    p = sc.knowledge.creation_rate * (0.3 + 0.7 * enq) * np.minimum(1.0, diss / 0.4) * (0.5 + sc.capacity.support)
-    make = rng.random(i.size) < p
-    i, j, enq = i[make], j[make], enq[make]
-    if i.size == 0:
+    at, p = _joint_work(inter.kind, inter.conflict, inter.i, inter.j, inter.dissonance, st.network, st.school,
+                        model.enquiry_of_school, sc.knowledge.creation_rate, 0.5 + sc.capacity.support)
+    at = at.take((rng.random(at.size) < p).nonzero()[0])  # one draw per successful joint-work episode
+    if at.size == 0:
         return
+    i, j = inter.i.take(at), inter.j.take(at)
+    enq = model.enquiry_of_school.take(st.school.take(i))
     net = st.network[i]
     slot = allocate_slots(model, net)
     ok = slot >= 0
     i, j, enq, net, slot = i[ok], j[ok], enq[ok], net[ok], slot[ok]
     parents = (st.quality[i] + st.quality[j]) / 2
     promise = 0.05 + 0.3 * sc.purpose.evidence
-    effect = (1 - enq) * parents + enq * promise + rng.normal(0, sc.knowledge.effect_sd * (1 - 0.5 * enq), i.size)
+    # 0 + scale x a standard normal draw is what rng.normal(0, scale) gives, to the bit, without its
+    # broadcasting of an array scale.
+    effect = (1 - enq) * parents + enq * promise + (0.0 + sc.knowledge.effect_sd * (1 - 0.5 * enq) * rng.standard_normal(i.size))
     c = sc.purpose.clarity
-    st.item_effect[net, slot] = effect
-    st.item_relevance[net, slot] = c * rng.uniform(0.6, 1.0, i.size) + (1 - c) * rng.random(i.size)
-    st.item_perceived[net, slot] = perceive(model, effect)
-    st.item_field[net, slot] = CO_CONSTRUCTED
-    st.item_school[net, slot] = st.school[i]
-    st.item_network[net, slot] = net
-    st.item_created[net, slot] = model.week
-    st.learn(np.concatenate([i, j]), np.concatenate([slot, slot]), PROFOUND)
-    np.add.at(st.deep_learned, np.concatenate([i, j]), 1)
-    model.dirty[i] = True
-    model.dirty[j] = True
-    np.add.at(model.week_value, np.concatenate([i, j]), 0.5)
+    relevance = c * rng.uniform(0.6, 1.0, i.size) + (1 - c) * rng.random(i.size)
+    _new_items(i, j, net, slot, effect, relevance, perceive(model, effect), st.school, model.week,
+               st.item_effect, st.item_relevance, st.item_perceived, st.item_field, st.item_school, st.item_network,
+               st.item_created, st.know, st.school_flags(), st.slots, st.deep_learned, model.dirty, model.week_value)
     model.created += i.size
+
+
+@njit
+def _new_items(i, j, net, slot, effect, relevance, perceived, school, week, item_effect, item_relevance,
+               item_perceived, item_field, item_school, item_network, item_created, know, school_or, slots,
+               deep_learned, dirty, week_value):
+    """:func:`co_construct`'s new items written into their networks' slots, and held
+    profoundly by both partners (the initiators first, then the partners), each
+    partner counted, marked and valued once per item."""
+    for k in range(i.size):
+        n, c = net[k], slot[k]
+        item_effect[n, c] = effect[k]
+        item_relevance[n, c] = relevance[k]
+        item_perceived[n, c] = perceived[k]
+        item_field[n, c] = CO_CONSTRUCTED
+        item_school[n, c] = school[i[k]]
+        item_network[n, c] = n
+        item_created[n, c] = week
+    rows = np.concatenate((i, j))
+    cols = np.concatenate((slot, slot))
+    learn_pairs(know, school_or, school, slots, rows, cols, np.full(rows.size, PROFOUND, dtype=np.int8))
+    for r in rows:
+        deep_learned[r] += 1
+        dirty[r] = True
+        week_value[r] += 0.5
+
+
+@njit
+def _joint_work(kind, conflict, i, j, dissonance, network, school, enquiry, rate, support):
+    """:func:`co_construct`'s candidates: the successful joint-work episodes within a
+    network (their positions) and each one's chance of creating knowledge."""
+    at = np.empty(kind.size, dtype=np.int64)
+    p = np.empty(kind.size)
+    n = 0
+    for e in range(kind.size):
+        if kind[e] == JOINT_WORK and not conflict[e] and network[i[e]] == network[j[e]]:
+            enq = enquiry[school[i[e]]]
+            at[n] = e
+            p[n] = rate * (0.3 + 0.7 * enq) * min(1.0, dissonance[e] / 0.4) * support
+            n += 1
+    return at[:n], p[:n]
 
 
 def enquire(model) -> None:
@@ -284,26 +318,65 @@ def enquire(model) -> None:
     st, sc, rng = model.state, model.scenario, model.rng
     if st.public == 0:
         return
-    enq = model.enquiry_of_school[np.maximum(st.school, 0)]
-    p = sc.enquiry.outside_rate + st.member * sc.enquiry.public_rate * enq * st.time * st.engagement
-    draws = rng.random(st.rows)
-    who = (st.alive & (draws < p)).nonzero()[0]
+    who = _studying(rng.random(st.rows), st.alive, st.member, st.school, st.time, st.engagement,
+                    model.enquiry_of_school, sc.enquiry.outside_rate, sc.enquiry.public_rate)
     _, public_w = model.weights
-    cum = np.cumsum(public_w)  # every studying teacher draws from the same public weights
-    u = rng.random(who.size) * cum[-1]
-    col = np.minimum(cum.searchsorted(u, side="right"), public_w.size - 1)
-    lead = model.function_effect[st.school[who], 0]
-    deep = (rng.random(who.size) < 0.3 * (0.5 + sc.capacity.support) * lead) & st.member[who]
-    if who.size == 0 or cum[-1] <= 0:  # nobody studies, or no public item can be drawn; the draws above are made either way
+    draws = rng.random(2 * who.size)  # which item, then whether deeply: two draws per studying teacher
+    _study(who, draws[: who.size], draws[who.size:], public_w, model.function_effect, st.know, st.school,
+           st.member, st.slots, 0.3 * (0.5 + sc.capacity.support), st.deep_learned, model.dirty, model.week_value)
+
+
+@njit
+def _studying(draws, alive, member, school, time, engagement, enquiry, outside, public_rate):
+    """:func:`enquire`'s teachers who study this week, in row order: chance outside +
+    member x public_rate x school enquiry x time x engagement (a row without a school
+    reads the first school's enquiry; it is not alive)."""
+    who = np.empty(draws.size, dtype=np.int64)
+    n = 0
+    for r in range(draws.size):
+        p = outside + (public_rate if member[r] else 0.0) * enquiry[max(school[r], 0)] * time[r] * engagement[r]
+        if alive[r] and draws[r] < p:
+            who[n] = r
+            n += 1
+    return who[:n]
+
+
+@njit
+def _study(who, u_item, u_deep, public_w, function_effect, know, school, member, slots, deep_rate,
+           deep_learned, dirty, week_value):
+    """:func:`enquire` once the teachers are drawn: each studies a public item drawn by
+    weight (the first whose running sum exceeds the draw times the total), deeply with
+    chance ``deep_rate`` x the school's enquiry-lead effect if a member, else shallowly;
+    what is learned is counted and valued.  Nothing is learned if no item has weight."""
+    n_pub = public_w.size
+    cum = np.empty(n_pub)
+    running = 0.0
+    for c in range(n_pub):
+        running += public_w[c]
+        cum[c] = running
+    total = cum[n_pub - 1]
+    if who.size == 0 or total <= 0:
         return
-    col = col + st.slots
-    level = np.where(deep, DEEP, SHALLOW).astype(np.int8)
-    before = st.know[who, col]
-    st.learn(who, col, level)
-    gained = (before < DEEP) & (level >= DEEP)
-    np.add.at(st.deep_learned, who[gained], 1)
-    model.dirty[who[gained]] = True
-    np.add.at(model.week_value, who, VALUE_OF_DEPTH[np.where(level > before, level, 0)])
+    for k in range(who.size):
+        r = who[k]
+        target = u_item[k] * total
+        lo, hi = 0, n_pub  # the first item whose running sum exceeds the target
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if cum[mid] <= target:
+                lo = mid + 1
+            else:
+                hi = mid
+        col = min(lo, n_pub - 1) + slots
+        deep = u_deep[k] < deep_rate * function_effect[school[r], 0] and member[r]
+        level = DEEP if deep else SHALLOW
+        before = know[r, col]
+        if before < level:
+            know[r, col] = level
+        if before < DEEP and level >= DEEP:
+            deep_learned[r] += 1
+            dirty[r] = True
+        week_value[r] += VALUE_OF_DEPTH[level if level > before else 0]
 
 
 def forget(model) -> None:
