@@ -17,6 +17,7 @@ import pandas as pd
 from . import measures
 from .agents import Leader, Network, School, Teacher
 from .errors import UserError
+from .jit import njit
 from .mechanisms import collaboration, engagement, events, funding, knowledge, leadership, partners, practice, pupils, trust, turnover
 from .mechanisms.partners import Interactions
 from .population import build
@@ -39,6 +40,21 @@ def seed_sequence(seed) -> np.random.SeedSequence:
     if isinstance(seed, np.random.SeedSequence):
         return seed
     return np.random.SeedSequence(None if seed is None else check_seed(seed))
+
+
+@njit
+def _pick_in_group(members, counts, starts, groups, draws):
+    """One of each group's members (``members`` in group order, each group's count and
+    first position), by a uniform draw: position start + floor(draw x count); -1 where
+    a group has none."""
+    out = np.full(groups.size, -1, dtype=np.int64)
+    if members.size == 0:
+        return out
+    for k in range(groups.size):
+        g = groups[k]
+        if counts[g] > 0:
+            out[k] = members[min(starts[g] + np.int64(draws[k] * max(counts[g], 1)), members.size - 1)]
+    return out
 
 
 class NLCModel(mesa.Model):
@@ -255,12 +271,7 @@ class NLCModel(mesa.Model):
         school's staff (a newcomer's colleagues).
         """
         by_school, counts, starts = pool if pool is not None else (self._by_school, self._school_count, self._school_start)
-        count = counts[schools]
-        if by_school.size == 0:
-            self.rng.random(schools.size)  # the draws are made either way
-            return np.full(schools.size, -1)
-        pos = starts[schools] + (self.rng.random(schools.size) * np.maximum(count, 1)).astype(np.int64)
-        return np.where(count > 0, by_school[np.minimum(pos, by_school.size - 1)], -1)
+        return _pick_in_group(by_school, counts, starts, schools, self.rng.random(schools.size))
 
     def random_school_of(self, networks: np.ndarray) -> np.ndarray:
         """A random school still in each given network (-1 where none is left)."""

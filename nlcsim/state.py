@@ -110,6 +110,72 @@ def learn_pairs(know, school_or, school, slots, rows, cols, levels) -> None:
                 school_or[s, c] = flags
 
 
+@njit
+def add_tie_batch(nbr, rev, trust, last_used, last_type, a, b, t, week):
+    """:meth:`State.add_ties`: the pairs kept are those with both ends (no -1), each end
+    appearing once among such pairs (which drops self-pairs), a free slot at each end and
+    no tie between them yet, all judged on the ties before the batch; each kept pair
+    takes the first free slot at each end.  The kept pairs' ends are distinct, so writing
+    them in turn is writing them at once.  Returns how many were added."""
+    n = a.size
+    times = np.zeros(nbr.shape[0], dtype=np.int32)
+    for e in range(n):
+        if a[e] >= 0 and b[e] >= 0:
+            times[a[e]] += 1
+            times[b[e]] += 1
+    added = 0
+    for e in range(n):
+        i, j = a[e], b[e]
+        if i < 0 or j < 0 or times[i] != 1 or times[j] != 1:
+            continue
+        si = sj = -1
+        tied = False
+        for s in range(nbr.shape[1]):
+            if nbr[i, s] == j:
+                tied = True
+            if si < 0 and nbr[i, s] < 0:
+                si = s
+            if sj < 0 and nbr[j, s] < 0:
+                sj = s
+        if tied or si < 0 or sj < 0:
+            continue
+        nbr[i, si], nbr[j, sj] = j, i
+        rev[i, si], rev[j, sj] = sj, si
+        trust[i, si] = trust[j, sj] = t[e]
+        last_used[i, si] = last_used[j, sj] = week
+        last_type[i, si] = last_type[j, sj] = -1
+        added += 1
+    return added
+
+
+@njit
+def remove_tie_ends(nbr, rev, trust, last_type, rows, slots):
+    """:meth:`State.remove_ties`: each tie at (row, slot) cleared at both ends (a tie
+    already cleared, through its other end, is passed over)."""
+    for k in range(rows.size):
+        r, s = rows[k], slots[k]
+        other = nbr[r, s]
+        if other < 0:
+            continue
+        o = rev[r, s]
+        nbr[r, s] = nbr[other, o] = -1
+        trust[r, s] = trust[other, o] = 0.0
+        last_type[r, s] = last_type[other, o] = -1
+
+
+@njit
+def clear_tie_rows(nbr, rev, trust, last_type, rows):
+    """:meth:`State.clear_rows`: every tie of each row, in slot order, cleared at both ends."""
+    for r in rows:
+        for s in range(nbr.shape[1]):
+            other = nbr[r, s]
+            if other >= 0:
+                o = rev[r, s]
+                nbr[r, s] = nbr[other, o] = -1
+                trust[r, s] = trust[other, o] = 0.0
+                last_type[r, s] = last_type[other, o] = -1
+
+
 class State:
     """All arrays of one model run.  Shapes are fixed except when grown."""
 
@@ -270,84 +336,22 @@ class State:
     def add_ties(self, a: np.ndarray, b: np.ndarray, trust: np.ndarray, week: int) -> int:
         """Add undirected ties a-b with the given trust; returns how many were added.
 
-        Pairs that already exist, self-pairs, pairs whose ends already appear
-        earlier in this batch, and ends with no free slot are dropped, so a
-        batch is applied in one vectorised write.
+        Pairs that already exist, self-pairs, pairs with an end that appears in
+        another pair of the batch, and ends with no free slot are dropped, so a
+        batch is applied as if in one write (:func:`add_tie_batch`).
         """
         a = np.asarray(a, dtype=np.int64)
         b = np.asarray(b, dtype=np.int64)
         trust = np.asarray(trust, dtype=np.float64)
         if trust.ndim == 0:
             trust = np.full(a.shape, trust)
-        if a.shape == b.shape == (1,):
-            # One pair (an onboarding round with one newcomer, a joining school's
-            # broker): plain Python on the two rows costs less than a dozen NumPy calls.
-            i, j = int(a[0]), int(b[0])
-            if i < 0 or j < 0 or i == j:
-                return 0
-            row_i, row_j = self.nbr[i].tolist(), self.nbr[j].tolist()
-            if j in row_i or -1 not in row_i or -1 not in row_j:  # tied already, or a row full
-                return 0
-            si, sj = row_i.index(-1), row_j.index(-1)  # the first free slots (empty slots hold -1)
-            self.nbr[i, si], self.nbr[j, sj] = j, i
-            self.rev[i, si], self.rev[j, sj] = sj, si
-            self.trust[i, si] = self.trust[j, sj] = trust[0]
-            self.last_used[i, si] = self.last_used[j, sj] = week
-            self.last_type[i, si] = self.last_type[j, sj] = -1
-            return 1
-        # Batches are often a few pairs (newcomers' onboarding rounds), where
-        # NumPy's per-call overhead is the cost: the a and b ends are handled as
-        # one array, and the common cases (no missing end, every pair kept) skip
-        # their filtering.
-        ends = np.concatenate([a, b])
-        if ends.size == 0:
-            return 0
-        if np.minimum.reduce(ends) < 0:  # a pair with a missing end (-1): dropped
-            ok = (a >= 0) & (b >= 0)
-            a, b, trust = a[ok], b[ok], trust[ok]
-            ends = np.concatenate([a, b])
-            if ends.size == 0:
-                return 0
-        n = a.size
-        nb = self.nbr[ends]
-        free = nb < 0
-        slot = free.argmax(axis=1)  # each end's first free slot (0 where none: dropped below)
-        # An end is usable if it appears once in the batch (which also drops
-        # self-pairs) and has a free slot; a pair if both ends are and the tie is not there yet.
-        usable = (np.bincount(ends)[ends] == 1) & free.any(axis=1)
-        keep = usable[:n] & usable[n:] & ~(nb[:n] == b[:, None]).any(axis=1)
-        kept = keep.nonzero()[0]
-        if kept.size == 0:
-            return 0
-        if kept.size < n:
-            both = np.concatenate([kept, kept + n])
-            ends, slot, trust = ends[both], slot[both], trust[kept]
-            n = kept.size
-        # Both ends written at once through flat indices (the ends are distinct, so no write overlaps).
-        flat = ends * self.degree + slot
-        self.nbr.put(flat, np.concatenate([ends[n:], ends[:n]]))
-        self.rev.put(flat, np.concatenate([slot[n:], slot[:n]]))
-        self.trust.put(flat, np.concatenate([trust, trust]))
-        self.last_used.put(flat, week)
-        self.last_type.put(flat, -1)
-        return int(n)
+        return add_tie_batch(self.nbr, self.rev, self.trust, self.last_used, self.last_type, a, b, trust, week)
 
     def remove_ties(self, rows: np.ndarray, slots: np.ndarray) -> None:
         """Remove the ties at (rows, slots) from both ends."""
-        if rows.size == 0:
-            return
-        other = self.nbr[rows, slots]
-        ok = other >= 0
-        rows, slots, other = rows[ok], slots[ok], other[ok]
-        oslot = self.rev[rows, slots]
-        for r, s in ((rows, slots), (other, oslot)):
-            self.nbr[r, s] = -1
-            self.trust[r, s] = 0.0
-            self.last_type[r, s] = -1
+        remove_tie_ends(self.nbr, self.rev, self.trust, self.last_type, np.asarray(rows, dtype=np.int64),
+                        np.asarray(slots, dtype=np.int64))
 
     def clear_rows(self, rows: np.ndarray) -> None:
         """Remove every tie of these rows (a leaver's ties are gone)."""
-        if rows.size == 0:
-            return
-        r, s = np.nonzero(self.nbr[rows] >= 0)
-        self.remove_ties(rows[r], s)
+        clear_tie_rows(self.nbr, self.rev, self.trust, self.last_type, np.asarray(rows, dtype=np.int64))

@@ -91,8 +91,8 @@ def test_state_stays_in_range_and_finite(scenario, seed):
 @settings(max_examples=300, deadline=None)
 @given(data=st.data())
 def test_adding_one_tie_follows_the_batch_rule(data):
-    """A one-pair ``add_ties`` (a shortcut in plain Python) does what the batch rule does:
-    the same pair with a pair missing an end beside it, which the batch drops."""
+    """A one-pair ``add_ties`` does what the batch rule does with the same pair and a
+    pair missing an end beside it, which the batch drops."""
     from nlcsim.state import State
 
     rows, degree = data.draw(st.integers(2, 8)), data.draw(st.integers(1, 4))

@@ -76,13 +76,21 @@ def vacate(st, rows: np.ndarray) -> None:
     and they are brokers no more.  A head's post is not a leaver's role: it
     passes to the newcomer, so turnover leaves heads out of ``rows``; a
     school that leaves the programme vacates all its staff, head included."""
-    if rows.size == 0:
-        return
-    gone = np.zeros(st.rows, dtype=bool)
-    gone[rows] = True
-    for seats in (st.holder, st.coleaders):
-        seats[(seats >= 0) & gone[np.maximum(seats, 0)]] = -1
-    st.is_broker[rows] = False
+    if rows.size:
+        _vacate(st.holder, st.coleaders, st.is_broker, rows)
+
+
+@njit
+def _vacate(holder, coleaders, is_broker, rows):
+    gone = np.zeros(is_broker.size, dtype=np.bool_)
+    for r in rows:
+        gone[r] = True
+        is_broker[r] = False
+    for seats in (holder, coleaders):
+        for a in range(seats.shape[0]):
+            for b in range(seats.shape[1]):
+                if seats[a, b] >= 0 and gone[seats[a, b]]:
+                    seats[a, b] = -1
 
 
 def refill(model) -> None:

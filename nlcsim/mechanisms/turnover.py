@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..state import ONBOARDING
+from ..jit import njit
+from ..state import ONBOARDING, add_tie_batch
 from .leadership import vacate
 
 DRAW_IN = 0.05  # weekly chance of being drawn in at full inclusion and onboarding
@@ -50,14 +51,21 @@ def turnover(model) -> None:
     st, sc, rng = model.state, model.scenario, model.rng
     wpy = sc.schedule.weeks_per_year
     head, teacher = leave_chance(sc.turnover.head_rate, wpy), leave_chance(sc.turnover.teacher_rate, wpy)
-    draws = rng.random(st.rows)
-    # Only a row whose draw is below the larger chance can leave: most weeks there
-    # is none, and the exact test (alive, and below the row's own chance) runs on those few.
-    cand = (draws < max(head, teacher)).nonzero()[0]
-    if cand.size == 0:
-        return
-    leavers = cand[st.alive[cand] & (draws[cand] < np.where(st.is_head[cand], head, teacher))]
-    leave(model, leavers)
+    leavers = _leavers(rng.random(st.rows), st.alive, st.is_head, head, teacher)
+    if leavers.size:
+        leave(model, leavers)
+
+
+@njit
+def _leavers(draws, alive, is_head, head, teacher):
+    """The rows that leave this week: alive, with a draw below their chance (a head's or a teacher's)."""
+    out = np.empty(draws.size, dtype=np.int64)
+    n = 0
+    for r in range(draws.size):
+        if alive[r] and draws[r] < (head if is_head[r] else teacher):
+            out[n] = r
+            n += 1
+    return out[:n]
 
 
 def leave(model, rows: np.ndarray) -> None:
@@ -82,46 +90,77 @@ def replace(model, rows: np.ndarray) -> None:
     st.clear_rows(rows)
     st.unlearn(rows)
     n = rows.size
-    school = st.school[rows]
-    onboard = model.function_effect[school, ONBOARDING]
+    onboard = model.function_effect[st.school[rows], ONBOARDING]
     base = rng.beta(2.0, 6.0, n)
-    st.base[rows] = base
-    st.prior[rows] = base
-    st.practice[rows] = base
-    st.target[rows] = base
-    st.quality[rows] = 0.0
     e0 = rng.normal(0.4, 0.1, n).clip(0.05, 1.0)
-    st.engagement[rows] = e0
-    st.engagement0[rows] = e0
-    st.value[rows] = 0.0
-    st.joined[rows] = model.week
-    st.deep_learned[rows] = 0
-    st.pioneer[rows] = False
-    st.is_leader[rows] = False
     drawn_in = rng.random(n) < sc.membership.inclusive * (0.3 + 0.7 * onboard)
-    st.member[rows] = drawn_in | st.is_head[rows]
+    _newcomers(rows, base, e0, drawn_in, model.week, st.base, st.prior, st.practice, st.target, st.quality,
+               st.engagement, st.engagement0, st.value, st.joined, st.deep_learned, st.pioneer, st.is_leader,
+               st.member, st.is_head)
     onboarding_ties(model, rows, onboard)
     model.replace_agents(rows)
+
+
+@njit
+def _newcomers(rows, base, e0, drawn_in, week, base_of, prior, practice, target, quality, engagement, engagement0,
+               value, joined, deep_learned, pioneer, is_leader, member, is_head):
+    """:func:`replace`'s newcomers: practice starts at their own base, engagement at
+    their draw; nothing learned or valued yet, no leadership of their own; members if
+    drawn in (a head always is)."""
+    for k in range(rows.size):
+        r = rows[k]
+        base_of[r] = prior[r] = practice[r] = target[r] = base[k]
+        quality[r] = 0.0
+        engagement[r] = engagement0[r] = e0[k]
+        value[r] = 0.0
+        joined[r] = week
+        deep_learned[r] = 0
+        pioneer[r] = False
+        is_leader[r] = False
+        member[r] = drawn_in[k] or is_head[r]
 
 
 def onboarding_ties(model, rows: np.ndarray, onboard: np.ndarray) -> None:
     """Give newcomers ties to colleagues in their school, in rounds of one tie each."""
     st, sc = model.state, model.scenario
-    k = np.rint(sc.population.within_school_degree * (0.3 + 0.7 * sc.membership.inclusive * onboard)).astype(int)
-    rounds = int(k.max(initial=0))  # a handful
-    if rounds <= 0:
-        return
+    k = np.rint(sc.population.within_school_degree * (0.3 + 0.7 * sc.membership.inclusive * onboard)).astype(np.int64)
     # Round r takes the newcomers with k > r: (round, newcomer) pairs, round by
     # round.  Every round's colleague is drawn in one call, which gives the same
     # draws in the same order as a call per round, since adding ties changes
     # nothing the draw reads.  The ties are added round by round, each round
     # seeing the ties of the rounds before.
-    r, j = (k > np.arange(rounds)[:, None]).nonzero()
-    school = st.school[rows]
-    who = rows[j]
-    mate = model.random_member_of(school[j])
-    trust = (0.8 * st.school_trust[school])[j]
+    j, ends = _rounds(k)
+    if j.size == 0:
+        return
+    school = st.school.take(rows)
+    mate = model.random_member_of(school.take(j))
+    trust = (0.8 * st.school_trust.take(school)).take(j)
+    _add_by_round(st.nbr, st.rev, st.trust, st.last_used, st.last_type, rows.take(j), mate, trust, ends, model.week)
+
+
+@njit
+def _rounds(k):
+    """The newcomers of each round (round r: those with k > r, in order), one after
+    another, and where each round ends."""
+    rounds = 0
+    for x in k:
+        rounds = max(rounds, x)
+    j = np.empty(max(k.sum(), 0), dtype=np.int64)
+    ends = np.empty(rounds, dtype=np.int64)
+    n = 0
+    for r in range(rounds):
+        for e in range(k.size):
+            if k[e] > r:
+                j[n] = e
+                n += 1
+        ends[r] = n
+    return j[:n], ends
+
+
+@njit
+def _add_by_round(nbr, rev, trust, last_used, last_type, who, mate, t, ends, week):
+    """The onboarding ties, a batch (``State.add_ties``) per round."""
     start = 0
-    for end in np.bincount(r).cumsum().tolist():
-        st.add_ties(who[start:end], mate[start:end], trust[start:end], model.week)
+    for end in ends:
+        add_tie_batch(nbr, rev, trust, last_used, last_type, who[start:end], mate[start:end], t[start:end], week)
         start = end
