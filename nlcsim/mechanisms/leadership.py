@@ -103,11 +103,7 @@ def refill(model) -> None:
     st, rng = model.state, model.rng
     d = model.scenario.leadership.distribution
     h = st.holder
-    vacant = (h < 0) | ~st.alive[np.maximum(h, 0)]
-    vacant &= st.school_alive[:, None]
-    u = rng.random(h.shape)
-    go = vacant & (u < 0.08)
-    s_idx, f_idx = np.nonzero(go)
+    s_idx, f_idx = _to_fill(h, st.alive, st.school_alive, rng.random(h.shape))
     pool = None  # the members who may take a seat up, built once if any seat is to be filled
     if s_idx.size:
         pool = model.member_pool()
@@ -116,8 +112,7 @@ def refill(model) -> None:
         h[s_idx, f_idx] = np.where(to_teacher, cand, st.school_head[s_idx])
     co = st.coleaders
     if co.size:
-        co_vac = ~st.alive[np.maximum(co, 0)] | (co < 0)
-        n_idx, c_idx = np.nonzero(co_vac & (rng.random(co.shape) < 0.08))
+        n_idx, c_idx = _to_fill(co, st.alive, np.ones(co.shape[0], dtype=bool), rng.random(co.shape))
         if n_idx.size:
             sch = model.random_school_of(n_idx)
             n_idx, c_idx, sch = n_idx[sch >= 0], c_idx[sch >= 0], sch[sch >= 0]
@@ -125,8 +120,38 @@ def refill(model) -> None:
             cand = model.random_member_of(sch, pool)
             to_teacher = (rng.random(n_idx.size) < d) & (cand >= 0)
             co[n_idx, c_idx] = np.where(to_teacher, cand, st.school_head[sch])
-    held = np.zeros(st.rows, dtype=bool)
-    held[h[h >= 0]] = True
-    held[co[co >= 0]] = True
-    st.is_leader[:] = held & ~st.is_head & st.alive
-    st.member |= held & st.alive
+    _mark_leaders(h, co, st.is_head, st.alive, st.is_leader, st.member)
+
+
+@njit
+def _to_fill(seats, alive, open_, draws):
+    """The vacant seats (no holder, or one who is gone) in the rows that are ``open_``
+    whose draw is below 0.08, in row-major order: their rows and columns."""
+    rows = np.empty(seats.size, dtype=np.int64)
+    cols = np.empty(seats.size, dtype=np.int64)
+    n = 0
+    for a in range(seats.shape[0]):
+        if not open_[a]:
+            continue
+        for b in range(seats.shape[1]):
+            h = seats[a, b]
+            if (h < 0 or not alive[h]) and draws[a, b] < 0.08:
+                rows[n], cols[n] = a, b
+                n += 1
+    return rows[:n], cols[:n]
+
+
+@njit
+def _mark_leaders(holder, coleaders, is_head, alive, is_leader, member):
+    """Teacher leaders are the living who hold a function or a co-leader seat and are not
+    heads; whoever holds one takes part in the network's work."""
+    held = np.zeros(alive.size, dtype=np.bool_)
+    for seats in (holder, coleaders):
+        for a in range(seats.shape[0]):
+            for b in range(seats.shape[1]):
+                if seats[a, b] >= 0:
+                    held[seats[a, b]] = True
+    for r in range(alive.size):
+        is_leader[r] = held[r] and not is_head[r] and alive[r]
+        if held[r] and alive[r]:
+            member[r] = True

@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..jit import njit
+from ..jit import njit, pairwise_sum
 
 DEPTH_WEIGHT = np.array([0.0, 0.0, 1.0, 1.6])
 TIE_INFLUENCE = np.array([0.0, 0.0, 0.5, 1.0])  # by the tie's last type of collaboration
 RECENT = 13  # weeks: a term
-BLOCK = 256  # rows per pass in refresh_targets
 
 
 def refresh_targets(model, rows: np.ndarray) -> None:
@@ -35,15 +34,32 @@ def refresh_targets(model, rows: np.ndarray) -> None:
     st = model.state
     if rows.size == 0:
         return
-    relevance = st.item_table(st.item_relevance, st.pub_relevance)
-    effect = st.item_table(st.item_effect, st.pub_effect)
-    for start in range(0, rows.size, BLOCK):  # in blocks, so the row x item temporaries stay in cache
-        part = rows[start:start + BLOCK]
-        net = st.network.take(part)
-        wr = DEPTH_WEIGHT.take(st.know.take(part, axis=0)) * relevance.take(net, axis=0)
-        strength = wr.sum(axis=1)
-        st.target[part] = 1.0 - (1.0 - st.base[part]) * np.exp(-0.35 * strength)
-        st.quality[part] = np.where(strength > 0, (wr * effect.take(net, axis=0)).sum(axis=1) / np.maximum(strength, 1e-12), 0.0)
+    strength = _strength(rows, st.know, st.network, st.item_relevance, st.pub_relevance, st.item_effect,
+                         st.pub_effect, st.quality)
+    st.target[rows] = 1.0 - (1.0 - st.base[rows]) * np.exp(-0.35 * strength)  # NumPy's exp, as everywhere
+
+
+@njit
+def _strength(rows, know, network, item_relevance, pub_relevance, item_effect, pub_effect, quality):
+    """:func:`refresh_targets` up to the exponential: each row's strength (the sum over
+    its items of w(depth) x relevance) and enacted quality, both summed over the items
+    in column order as NumPy sums a row (:func:`~nlcsim.jit.pairwise_sum`)."""
+    slots, width = item_relevance.shape[1], know.shape[1]
+    wr = np.empty(width)
+    we = np.empty(width)
+    strength = np.empty(rows.size)
+    for k in range(rows.size):
+        r = rows[k]
+        net = network[r]
+        for c in range(width):
+            rel = item_relevance[net, c] if c < slots else pub_relevance[c - slots]
+            eff = item_effect[net, c] if c < slots else pub_effect[c - slots]
+            wr[c] = DEPTH_WEIGHT[know[r, c]] * rel
+            we[c] = wr[c] * eff
+        total = pairwise_sum(wr, 0, width)
+        strength[k] = total
+        quality[r] = pairwise_sum(we, 0, width) / max(total, 1e-12) if total > 0 else 0.0
+    return strength
 
 
 def enact(model) -> None:
