@@ -269,16 +269,7 @@ class State:
         self._school_or = None  # rebuilt at the new size when next read
         return n
 
-    # -- item lookups -----------------------------------------------------
-    @staticmethod
-    def item_table(table: np.ndarray, public: np.ndarray) -> np.ndarray:
-        """An item attribute as one network x item table, in the columns of ``know``:
-        each network's local slots, then the public items (the same in every row)."""
-        combined = np.empty((table.shape[0], table.shape[1] + public.size), dtype=table.dtype)
-        combined[:, : table.shape[1]] = table
-        combined[:, table.shape[1]:] = public
-        return combined
-
+    # -- what schools know -----------------------------------------------
     def school_knowledge(self) -> tuple[np.ndarray, np.ndarray]:
         """What each school knows of its network's local items.
 

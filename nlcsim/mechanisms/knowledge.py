@@ -58,10 +58,9 @@ def _pick_better_known(model, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndar
     """
     st = model.state
     local_w, public_w = model.weights
-    table = st.item_table(local_w, public_w).reshape(-1)
-    at = st.network.take(src).astype(np.int64) * st.know.shape[1]  # each source's row of ``table``
     draw = model.rng.random(src.size)  # one uniform draw per exchange, in exchange order
-    chosen, total = _draw_better_known(st.know, know_words(st.know), table, at, src, dst, draw, PICK_BLOCK)
+    chosen, total = _draw_better_known(st.know, know_words(st.know), local_w, public_w, st.network, src, dst, draw,
+                                       PICK_BLOCK)
     return chosen, total > 0
 
 
@@ -82,7 +81,7 @@ _BIT_AT = np.array([[b for b in range(8) if v >> b & 1] + [0] * (8 - bin(v).coun
 
 
 @njit
-def _draw_better_known(know, words, table, at, src, dst, draw, block):
+def _draw_better_known(know, words, local_w, public_w, network, src, dst, draw, block):
     """:func:`_pick_better_known`'s loop: the chosen column and the total weight, per
     exchange; the running sum (:mod:`nlcsim.draws`) starts again every ``block`` exchanges.
 
@@ -94,7 +93,10 @@ def _draw_better_known(know, words, table, at, src, dst, draw, block):
     Columns beyond the whole words are compared one by one.
     """
     n, width = src.size, know.shape[1]
-    n_words = words.shape[1]
+    n_words, slots = words.shape[1], local_w.shape[1]
+    table = np.empty(width)  # the source's network's weights, in the columns of ``know``
+    table[slots:] = public_w
+    table_of = -1
     chosen = np.full(n, width - 1, dtype=np.int64)
     total = np.empty(n)
     cand = np.empty(width, dtype=np.int64)
@@ -103,7 +105,10 @@ def _draw_better_known(know, words, table, at, src, dst, draw, block):
     for e in range(n):
         if e % block == 0:
             running = 0.0
-        s, d, a = src[e], dst[e], at[e]
+        s, d = src[e], dst[e]
+        if network[s] != table_of:
+            table_of = network[s]
+            table[:slots] = local_w[table_of]
         k = 0
         for w in range(n_words):
             mask = (words[s, w] + (_LOW7 - words[d, w])) & _HIGH
@@ -112,11 +117,11 @@ def _draw_better_known(know, words, table, at, src, dst, draw, block):
                 flags = ((mask >> np.uint64(7)) * _GATHER) >> np.uint64(56)
                 for t in range(_BIT_COUNT[flags]):
                     c = 8 * w + _BIT_AT[flags, t]
-                    cand[k], weight[k] = c, table[a + c]
+                    cand[k], weight[k] = c, table[c]
                     k += 1
         for c in range(8 * n_words, width):
             if know[s, c] > know[d, c]:
-                cand[k], weight[k] = c, table[a + c]
+                cand[k], weight[k] = c, table[c]
                 k += 1
         pick, running, total[e] = draw_one(weight, k, running, draw[e])
         if pick >= 0:
@@ -160,42 +165,62 @@ def exchange(model, inter: Interactions) -> None:
     own slots (network-to-network learning, seed 004 s6).
     """
     st, sc, rng = model.state, model.scenario, model.rng
-    keep = (~inter.conflict).nonzero()[0]
-    if keep.size == 0:
+    src, dst, pair = _exchanges(inter.i, inter.j, inter.conflict)
+    if src.size == 0:
         return
-    i, j = inter.i.take(keep), inter.j.take(keep)
-    src, dst = np.concatenate([i, j]), np.concatenate([j, i])
     col, ok = _pick_better_known(model, src, dst)
     transfer = sc.knowledge.transfer_chance
     if transfer < 1.0:  # thinning; at the default of 1 no draw is needed
         ok &= rng.random(src.size) < transfer
     passed = ok.nonzero()[0]
-    u_deep, u_prof = rng.random(passed.size), rng.random(passed.size)  # two draws per item passed on
-    pair = keep.take(passed % keep.size)  # each passing's interaction
-    believed = belief(st.item_table(st.item_perceived, st.pub_perceived)).reshape(-1)
-    _take_up(st.know, st.school_flags(), st.school, st.network, st.slots,
-             src.take(passed), dst.take(passed), col.take(passed), inter.kind.take(pair),
-             inter.dissonance.take(pair), u_deep, u_prof, believed, model.enquiry_of_school,
+    u = rng.random(2 * passed.size)  # two draws per item passed on: all the first draws, then all the second
+    _take_up(st.know, st.school_flags(), st.school, st.network, st.slots, src, dst, col, pair, passed,
+             inter.kind, inter.dissonance, u[: passed.size], u[passed.size:],
+             belief(st.item_perceived), belief(st.pub_perceived), model.enquiry_of_school,
              sc.capacity.support, sc.mechanisms.learning,
              st.item_effect, st.item_relevance, st.item_perceived, st.item_field, st.item_school,
              st.item_network, st.item_created, model.week, st.deep_learned, model.dirty, model.week_value)
 
 
 @njit
-def _take_up(know, school_or, school, network, slots, src, dst, col, kind, diss, u_deep, u_prof,
-             believed, enquiry, support, learning, item_effect, item_relevance, item_perceived,
-             item_field, item_school, item_network, item_created, week, deep_learned, dirty, week_value):
-    """:func:`exchange` once the items are drawn: the depth each recipient reaches,
-    items of other networks copied into the recipient network's free slots (an item
-    that finds none is not passed), then what is learned, counted and valued.
-    Every depth is read before anything is learned."""
-    n, width = src.size, know.shape[1]
+def _exchanges(i, j, conflict):
+    """Both directions of each interaction that did not end in conflict: every
+    initiator's passing to its partner first, then every partner's back; the
+    sources, the recipients and each exchange's interaction."""
+    n = 0
+    for e in range(conflict.size):
+        n += not conflict[e]
+    src = np.empty(2 * n, dtype=np.int64)
+    dst = np.empty(2 * n, dtype=np.int64)
+    pair = np.empty(2 * n, dtype=np.int64)
+    k = 0
+    for e in range(conflict.size):
+        if not conflict[e]:
+            src[k], dst[k], pair[k] = i[e], j[e], e
+            src[n + k], dst[n + k], pair[n + k] = j[e], i[e], e
+            k += 1
+    return src, dst, pair
+
+
+@njit
+def _take_up(know, school_or, school, network, slots, src, dst, col, pair, passed, kinds, dissonance, u_deep,
+             u_prof, believed_local, believed_public, enquiry, support, learning, item_effect, item_relevance,
+             item_perceived, item_field, item_school, item_network, item_created, week, deep_learned, dirty,
+             week_value):
+    """:func:`exchange` once the items are drawn, for the exchanges ``passed``: the
+    depth each recipient reaches, items of other networks copied into the recipient
+    network's free slots (an item that finds none is not passed), then what is
+    learned, counted and valued.  Every depth is read before anything is learned."""
+    src, dst, col = src[passed], dst[passed], col[passed]
+    kind, diss = kinds[pair[passed]], dissonance[pair[passed]]
+    n = src.size
     level = np.empty(n, dtype=np.int8)
     for e in range(n):
         held = know[src[e], col[e]]
         if learning:
-            level[e] = depth(kind[e], diss[e], held, believed[network[src[e]] * width + col[e]],
-                             enquiry[school[dst[e]]], u_deep[e], u_prof[e], support)
+            c = col[e]
+            believed = believed_local[network[src[e]], c] if c < slots else believed_public[c - slots]
+            level[e] = depth(kind[e], diss[e], held, believed, enquiry[school[dst[e]]], u_deep[e], u_prof[e], support)
         else:
             level[e] = held
     into = col.copy()
