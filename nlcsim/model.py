@@ -57,6 +57,22 @@ def _pick_in_group(members, counts, starts, groups, draws):
     return out
 
 
+@njit
+def _class_changes(is_head, is_broker, is_leader, alive, is_leader_obj):
+    """The rows whose agent should now be a Leader and is not, or the other way round
+    (a Leader: a living head, broker or teacher leader); ``is_leader_obj`` is brought
+    up to date."""
+    out = np.empty(alive.size, dtype=np.int64)
+    n = 0
+    for r in range(alive.size):
+        lead = (is_head[r] or is_broker[r] or is_leader[r]) and alive[r]
+        if lead != is_leader_obj[r]:
+            is_leader_obj[r] = lead
+            out[n] = r
+            n += 1
+    return out[:n]
+
+
 class NLCModel(mesa.Model):
     """The model.  ``step()`` runs one school week; the phases are listed in order."""
 
@@ -212,8 +228,7 @@ class NLCModel(mesa.Model):
     def _sync_agent_classes(self) -> None:
         """A teacher who takes up a leadership function becomes a Leader (same unique_id)."""
         st = self.state
-        lead = (st.is_head | st.is_broker | st.is_leader) & st.alive
-        changed = (lead != self._is_leader_obj).nonzero()[0]
+        changed = _class_changes(st.is_head, st.is_broker, st.is_leader, st.alive, self._is_leader_obj)
         for r in changed:  # promotions and hand-overs: a few a term
             old = self._agents_by_row[r]
             if old is None:
@@ -222,7 +237,6 @@ class NLCModel(mesa.Model):
             old.remove()
             new.unique_id = old.unique_id
             self._agents_by_row[r] = new
-        self._is_leader_obj = lead.copy()
 
     def _grow_agent_index(self) -> None:
         n = self.state.rows

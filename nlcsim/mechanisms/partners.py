@@ -66,18 +66,32 @@ def status_factor(model) -> np.ndarray:
 def choose_partners(model) -> Interactions:
     """Draw this week's interactions (one per initiating teacher, plus event meetings)."""
     st, sc, rng = model.state, model.scenario, model.rng
-    can = st.alive & st.member
-    factor = status_factor(model)
-    p = sc.collaboration.contact_rate * st.engagement * st.time * factor
-    draws = rng.random(st.rows)
-    init = (can & (draws < p)).nonzero()[0]
+    init = _initiators(rng.random(st.rows), st.alive, st.member, st.engagement, st.time, st.school, st.school_status,
+                       _STATUS_FACTOR, sc.collaboration.contact_rate)
     broker = 0.5 + model.function_effect[:, BROKERING]
+    can = st.alive & st.member
     i, j, slot_i, slot_j = _draw_partners(init, rng.random(init.size), can, st.nbr, st.rev, st.trust,
                                           st.practice, st.engagement, st.school, broker)
     inter = Interactions(i, j, slot_i, slot_j, np.zeros(i.size, dtype=bool))
     if sc.collaboration.tie_meeting_rate > 0:
         inter = _concat(inter, tie_meetings(model, sc.collaboration.tie_meeting_rate))
-    return _with_events(model, inter, can, factor)
+    return _with_events(model, inter, can)
+
+
+@njit
+def _initiators(draws, alive, member, engagement, time, school, school_status, status_factor, contact_rate):
+    """The members who start an interaction this week, in row order: chance
+    contact_rate x engagement x time x their school's status factor (a row without a
+    school reads school 0's, as :func:`status_factor` does)."""
+    out = np.empty(draws.size, dtype=np.int64)
+    n = 0
+    for r in range(draws.size):
+        s = min(max(school[r], 0), school_status.size - 1)
+        p = contact_rate * engagement[r] * time[r] * status_factor[school_status[s]]
+        if alive[r] and member[r] and draws[r] < p:
+            out[n] = r
+            n += 1
+    return out[:n]
 
 
 @njit
@@ -142,16 +156,16 @@ def _concat(a: Interactions, b: Interactions) -> Interactions:
                           for f in ("i", "j", "slot_i", "slot_j", "at_event")))
 
 
-def _with_events(model, inter: Interactions, can: np.ndarray, factor: np.ndarray) -> Interactions:
+def _with_events(model, inter: Interactions, can: np.ndarray) -> Interactions:
     """Add meetings at network events: attendees paired across schools; ties form.
 
-    ``can`` (alive members) and ``factor`` (:func:`status_factor`) are this
-    week's, as :func:`choose_partners` computed them.
+    ``can`` (alive members) is this week's, as :func:`choose_partners` computed it.
     """
     st, rng = model.state, model.rng
     holding = model.events_this_week
     if not holding.any():
         return inter
+    factor = status_factor(model)
     # mode="clip": a row without a network (-1) reads network 0, as np.maximum(network, 0) would.
     cand = can & holding.take(st.network, mode="clip") & (factor > 0.5)
     att = (cand & (rng.random(st.rows) < 0.8 * st.engagement)).nonzero()[0]

@@ -10,14 +10,27 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..jit import njit
+
 
 def enacted_effect(model) -> np.ndarray:
     st = model.state
-    alive = st.alive
-    n_s = st.school_alive.size
-    staff = np.bincount(st.school[alive], minlength=n_s)
-    total = np.bincount(st.school[alive], weights=(st.practice * st.quality)[alive], minlength=n_s)
-    return total / np.maximum(staff, 1)
+    return _enacted(st.alive, st.school, st.practice, st.quality, st.school_alive.size)
+
+
+@njit
+def _enacted(alive, school, practice, quality, n_schools):
+    """Each school's mean over its living teachers of practice x quality, summed in row order (0 with no staff)."""
+    staff = np.zeros(n_schools, dtype=np.int64)
+    total = np.zeros(n_schools)
+    for r in range(alive.size):
+        if alive[r]:
+            staff[school[r]] += 1
+            total[school[r]] += practice[r] * quality[r]
+    out = np.empty(n_schools)
+    for s in range(n_schools):
+        out[s] = total[s] / max(staff[s], 1)
+    return out
 
 
 def update_pupils(model) -> None:

@@ -15,50 +15,68 @@ from __future__ import annotations
 import numpy as np
 
 from ..jit import njit
+from ..state import remove_tie_ends
 from .partners import Interactions
 
 BUILD_BY_TYPE = np.array([0.25, 0.25, 0.5, 1.0])
 MIN_TRUST = 0.03
 
 
-def record_use(model, inter: Interactions, ends: tuple[np.ndarray, np.ndarray] | None = None) -> None:
-    """Mark the ties used this week and the type of collaboration on them.
-
-    ``ends``: the flat cells (row x degree + slot) of the i and the j ends,
-    when the caller has them already.
-    """
+def record_use(model, inter: Interactions) -> None:
+    """Mark the ties used this week and the type of collaboration on them."""
     st = model.state
-    if ends is None:
-        ends = (inter.i * st.degree + inter.slot_i, inter.j * st.degree + inter.slot_j)
-    last_used, last_type = st.last_used.reshape(-1), st.last_type.reshape(-1)
-    for cells in ends:
-        last_used[cells] = model.week
-        last_type[cells] = inter.kind
+    _record_use(st.last_used, st.last_type, inter.i, inter.j, inter.slot_i, inter.slot_j, inter.kind, model.week)
+
+
+@njit
+def _record_use(last_used, last_type, i, j, slot_i, slot_j, kind, week):
+    """:func:`record_use` at the i ends of the ties, then at the j ends (a tie used twice
+    keeps its last interaction's type)."""
+    for ends, slots in ((i, slot_i), (j, slot_j)):
+        for e in range(ends.size):
+            last_used[ends[e], slots[e]] = week
+            last_type[ends[e], slots[e]] = kind[e]
 
 
 def update_trust(model, inter: Interactions) -> None:
     st, sc = model.state, model.scenario
-    d = st.degree
-    flat = st.trust.reshape(-1)
-    if inter.size:
-        # Flat cells (row x degree + slot) of both ends of each tie used.
-        key_i, key_j = inter.i * d + inter.slot_i, inter.j * d + inter.slot_j
-        t = flat.take(key_i)
-        # (build_rate x BUILD_BY_TYPE)[kind] is build_rate x BUILD_BY_TYPE[kind], to the bit.
-        delta = np.where(inter.conflict, -sc.trust.erosion_rate * t,
-                         (sc.trust.build_rate * BUILD_BY_TYPE).take(inter.kind) * (1 - t))
-        # Accumulate on one end of each tie and copy to the other, so both
-        # ends stay exactly equal whatever order a tie's interactions come in.
-        one, other = np.minimum(key_i, key_j), np.maximum(key_i, key_j)
-        np.add.at(flat, one, delta)
-        t = flat.take(one).clip(0.0, 1.0)
-        flat[one] = t
-        flat[other] = t
-        record_use(model, inter, (key_i, key_j))
-    gone = _decay(st.trust, st.nbr, st.school, st.school_trust, st.last_used, model.week, sc.trust.decay_rate)
-    if gone.size:
-        rows = gone // d
-        st.remove_ties(rows, gone - rows * d)
+    _update_trust(st.trust, st.nbr, st.rev, st.last_used, st.last_type, st.school, st.school_trust,
+                  inter.i, inter.j, inter.slot_i, inter.slot_j, inter.kind, inter.conflict, model.week,
+                  sc.trust.build_rate * BUILD_BY_TYPE, sc.trust.erosion_rate, sc.trust.decay_rate)
+
+
+@njit
+def _update_trust(trust, nbr, rev, last_used, last_type, school, school_trust, i, j, slot_i, slot_j, kind,
+                  conflict, week, build, erosion, decay_rate):
+    """:func:`update_trust`: each tie used this week changes by its interactions'
+    changes, all worked out from the trust before the week's first (``build``:
+    build_rate x BUILD_BY_TYPE); they are added at the tie's end in the lower flat cell
+    (row x degree + slot), in order, so that both ends stay exactly equal whatever order
+    a tie's interactions come in, and clipped to 0-1 there and copied to the other end.
+    Then the ties are marked used (:func:`record_use`), unused ties decay
+    (:func:`_decay`) and ties below ``MIN_TRUST`` are removed at both ends."""
+    degree = nbr.shape[1]
+    n = i.size
+    if n:
+        delta = np.empty(n)
+        one = np.empty(n, dtype=np.int64)
+        other = np.empty(n, dtype=np.int64)
+        flat = trust.reshape(-1)
+        for e in range(n):
+            key_i, key_j = i[e] * degree + slot_i[e], j[e] * degree + slot_j[e]
+            t = flat[key_i]
+            delta[e] = -erosion * t if conflict[e] else build[kind[e]] * (1 - t)
+            one[e], other[e] = min(key_i, key_j), max(key_i, key_j)
+        for e in range(n):
+            flat[one[e]] += delta[e]
+        for e in range(n):
+            t = min(max(flat[one[e]], 0.0), 1.0)
+            flat[one[e]] = t
+            flat[other[e]] = t
+        _record_use(last_used, last_type, i, j, slot_i, slot_j, kind, week)
+    gone = _decay(trust, nbr, school, school_trust, last_used, week, decay_rate)
+    rows = gone // degree
+    remove_tie_ends(nbr, rev, trust, last_type, rows, gone - rows * degree)
 
 
 @njit

@@ -41,10 +41,16 @@ def draw_in(model) -> None:
     ``membership.inclusive`` = 0 only the founders ever take part.
     """
     st, sc = model.state, model.scenario
-    s = np.maximum(st.school, 0)
-    p = DRAW_IN * sc.membership.inclusive * model.function_effect[s, ONBOARDING]
-    draws = model.rng.random(st.rows)
-    st.member |= st.alive & (draws < p)
+    _draw_in(model.rng.random(st.rows), st.alive, st.school, model.function_effect[:, ONBOARDING].copy(),
+             DRAW_IN * sc.membership.inclusive, st.member)
+
+
+@njit
+def _draw_in(draws, alive, school, onboarding, rate, member):
+    """:func:`draw_in` row by row (a row without a school reads the first school's onboarding; it is not alive)."""
+    for r in range(draws.size):
+        if alive[r] and draws[r] < rate * onboarding[max(school[r], 0)]:
+            member[r] = True
 
 
 def turnover(model) -> None:
