@@ -113,7 +113,7 @@ def record(model, inter, full: bool = True) -> tuple:
     (practice_change, n_changed, engagement, n_deep, n_member, n_judged, improved_t, improved_m, weak,
      school_wide, mean_trust, cross_recent) = _teacher_measures(
         teach, st.practice, st.prior, st.engagement, st.engagement0, st.deep_learned, st.joined,
-        st.member, st.quality, st.school, live_school, st.nbr, st.trust, st.last_used, model.week)
+        st.member, st.quality, st.school, live_school, st.nbr, st.fill, st.trust, st.last_used, model.week)
     n_active, pupil, leadership = _school_measures(st.school_status, live_school, st.pupil, model.function_effect)
     active_share = n_active / max(int(model.schools_ever), 1)
     recent = _mean(np.array(model.activity[-13:]))
@@ -181,7 +181,7 @@ def _school_measures(status, live_school, pupil, function_effect):
 
 @njit
 def _teacher_measures(teach, practice, prior, engagement, engagement0, deep_learned, joined, member,
-                      quality, school, live_school, nbr, trust, last_used, week):
+                      quality, school, live_school, nbr, fill, trust, last_used, week):
     """The per-teacher, per-school and per-tie measures of :func:`record`, teachers in row order.
 
     Means are NumPy's (:func:`~nlcsim.jit.mean_of`) over the values in row
@@ -218,7 +218,7 @@ def _teacher_measures(teach, practice, prior, engagement, engagement0, deep_lear
     ends = np.empty(nbr.size)
     n_ends = cross = 0
     for r in range(nbr.shape[0]):  # every tie end, in row order
-        for k in range(nbr.shape[1]):
+        for k in range(fill[r]):  # the slots beyond a row's fill are empty
             j = nbr[r, k]
             if j < 0:
                 continue

@@ -61,6 +61,7 @@ def bulk_ties(state: State, u: np.ndarray, v: np.ndarray, trust: np.ndarray, wee
     state.rev[src, rank] = np.concatenate([rank[m:], rank[:m]])
     state.trust[src, rank] = np.concatenate([trust, trust])
     state.last_used[src, rank] = week
+    np.maximum.at(state.fill, src, (rank + 1).astype(state.fill.dtype))
 
 
 def build(sc: Scenario, rng: np.random.Generator) -> tuple[State, dict]:

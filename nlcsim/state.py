@@ -62,6 +62,7 @@ TEACHER_FIELDS: dict[str, tuple[type, object]] = {
     "joined": (np.int32, 0),          # week the teacher joined the school
     "deep_learned": (np.int32, 0),    # items learned to depth >= deep in the network
     "last_active": (np.int32, -10_000),
+    "fill": (np.int32, 0),            # slots that may hold a tie: every slot from here on is empty
 }
 
 
@@ -111,13 +112,13 @@ def learn_pairs(know, school_or, school, slots, rows, cols, levels) -> None:
 
 
 @njit
-def add_tie_batch(nbr, rev, trust, last_used, last_type, a, b, t, week):
+def add_tie_batch(nbr, rev, trust, last_used, last_type, fill, a, b, t, week):
     """:meth:`State.add_ties`: the pairs kept are those with both ends (no -1), each end
     appearing once among such pairs (which drops self-pairs), a free slot at each end and
     no tie between them yet, all judged on the ties before the batch; each kept pair
     takes the first free slot at each end.  The kept pairs' ends are distinct, so writing
     them in turn is writing them at once.  Returns how many were added."""
-    n = a.size
+    n, degree = a.size, nbr.shape[1]
     times = np.zeros(nbr.shape[0], dtype=np.int32)
     for e in range(n):
         if a[e] >= 0 and b[e] >= 0:
@@ -128,24 +129,30 @@ def add_tie_batch(nbr, rev, trust, last_used, last_type, a, b, t, week):
         i, j = a[e], b[e]
         if i < 0 or j < 0 or times[i] != 1 or times[j] != 1:
             continue
-        si = sj = -1
         tied = False
-        for s in range(nbr.shape[1]):
+        for s in range(fill[i]):
             if nbr[i, s] == j:
                 tied = True
-            if si < 0 and nbr[i, s] < 0:
-                si = s
-            if sj < 0 and nbr[j, s] < 0:
-                sj = s
-        if tied or si < 0 or sj < 0:
+        si, sj = first_free(nbr, fill, i), first_free(nbr, fill, j)
+        if tied or si >= degree or sj >= degree:
             continue
         nbr[i, si], nbr[j, sj] = j, i
         rev[i, si], rev[j, sj] = sj, si
         trust[i, si] = trust[j, sj] = t[e]
         last_used[i, si] = last_used[j, sj] = week
         last_type[i, si] = last_type[j, sj] = -1
+        fill[i], fill[j] = max(fill[i], si + 1), max(fill[j], sj + 1)
         added += 1
     return added
+
+
+@njit
+def first_free(nbr, fill, r):
+    """The first empty slot of row ``r`` (the slot count if none): a gap below its fill, or the fill."""
+    for s in range(fill[r]):
+        if nbr[r, s] < 0:
+            return s
+    return fill[r]
 
 
 @njit
@@ -164,16 +171,18 @@ def remove_tie_ends(nbr, rev, trust, last_type, rows, slots):
 
 
 @njit
-def clear_tie_rows(nbr, rev, trust, last_type, rows):
-    """:meth:`State.clear_rows`: every tie of each row, in slot order, cleared at both ends."""
+def clear_tie_rows(nbr, rev, trust, last_type, fill, rows):
+    """:meth:`State.clear_rows`: every tie of each row, in slot order, cleared at both
+    ends; the rows are empty afterwards."""
     for r in rows:
-        for s in range(nbr.shape[1]):
+        for s in range(fill[r]):
             other = nbr[r, s]
             if other >= 0:
                 o = rev[r, s]
                 nbr[r, s] = nbr[other, o] = -1
                 trust[r, s] = trust[other, o] = 0.0
                 last_type[r, s] = last_type[other, o] = -1
+        fill[r] = 0
 
 
 class State:
@@ -336,7 +345,8 @@ class State:
         trust = np.asarray(trust, dtype=np.float64)
         if trust.ndim == 0:
             trust = np.full(a.shape, trust)
-        return add_tie_batch(self.nbr, self.rev, self.trust, self.last_used, self.last_type, a, b, trust, week)
+        return add_tie_batch(self.nbr, self.rev, self.trust, self.last_used, self.last_type, self.fill, a, b, trust,
+                             week)
 
     def remove_ties(self, rows: np.ndarray, slots: np.ndarray) -> None:
         """Remove the ties at (rows, slots) from both ends."""
@@ -345,4 +355,4 @@ class State:
 
     def clear_rows(self, rows: np.ndarray) -> None:
         """Remove every tie of these rows (a leaver's ties are gone)."""
-        clear_tie_rows(self.nbr, self.rev, self.trust, self.last_type, np.asarray(rows, dtype=np.int64))
+        clear_tie_rows(self.nbr, self.rev, self.trust, self.last_type, self.fill, np.asarray(rows, dtype=np.int64))

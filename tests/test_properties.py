@@ -52,6 +52,9 @@ def check_state(model):
     assert np.isfinite(s.quality).all() and np.isfinite(s.value).all()
     assert np.isfinite(s.trust).all() and (s.trust >= 0).all() and (s.trust <= 1).all()
     assert ((s.know >= 0) & (s.know <= 3)).all()
+    # every slot from a row's fill on is empty (the compiled phases read no further)
+    assert ((s.nbr < 0) | (np.arange(s.degree) < s.fill[:, None])).all()
+    assert ((s.last_type < 0) | (np.arange(s.degree) < s.fill[:, None])).all()
     # ties are symmetric with equal trust at both ends, and only between live teachers
     r, a = np.nonzero(s.nbr >= 0)
     j = s.nbr[r, a]

@@ -70,7 +70,7 @@ def choose_partners(model) -> Interactions:
                        _STATUS_FACTOR, sc.collaboration.contact_rate)
     broker = 0.5 + model.function_effect[:, BROKERING]
     can = st.alive & st.member
-    i, j, slot_i, slot_j = _draw_partners(init, rng.random(init.size), can, st.nbr, st.rev, st.trust,
+    i, j, slot_i, slot_j = _draw_partners(init, rng.random(init.size), can, st.nbr, st.fill, st.rev, st.trust,
                                           st.practice, st.engagement, st.school, broker)
     inter = Interactions(i, j, slot_i, slot_j, np.zeros(i.size, dtype=bool))
     if sc.collaboration.tie_meeting_rate > 0:
@@ -95,7 +95,7 @@ def _initiators(draws, alive, member, engagement, time, school, school_status, s
 
 
 @njit
-def _draw_partners(init, draw, can, nbr, rev, trust, practice, engagement, school, broker):
+def _draw_partners(init, draw, can, nbr, fill, rev, trust, practice, engagement, school, broker):
     """:func:`choose_partners`'s draw: each initiator's partner among its ties to members,
     by weight (:mod:`nlcsim.draws`, one running sum over all initiators).  Returns the
     initiators with a partner, the partners and the tie's slot at each end."""
@@ -112,7 +112,7 @@ def _draw_partners(init, draw, can, nbr, rev, trust, practice, engagement, schoo
         r = init[e]
         own = school[r]
         k = 0
-        for s in range(degree):  # the ties to members, in slot order
+        for s in range(fill[r]):  # the ties to members, in slot order (none beyond the row's fill)
             mate = nbr[r, s]
             if mate >= 0 and can[mate]:
                 across = broker[own] if school[mate] != own else 1.0

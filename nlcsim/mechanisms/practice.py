@@ -85,21 +85,21 @@ def influence(model) -> None:
     the slots); a removed tie's slot has no type, so it never counts.
     """
     st = model.state
-    _influence(st.practice, st.engagement, st.alive, st.nbr, st.trust, st.last_used, st.last_type,
+    _influence(st.practice, st.engagement, st.alive, st.nbr, st.fill, st.trust, st.last_used, st.last_type,
                model.week - RECENT, model.influence_weight)
 
 
 @njit
-def _influence(practice, engagement, alive, nbr, trust, last_used, last_type, since, weight):
+def _influence(practice, engagement, alive, nbr, fill, trust, last_used, last_type, since, weight):
     """:func:`influence`: each row's trust- and type-weighted sums over its deep tie ends
     used since week ``since``, in slot order, read from everyone's practice before any
     of it moves; then the pull, clipped to 0-1.  Nothing moves if no tie end counts."""
-    rows, degree = nbr.shape
+    rows = nbr.shape[0]
     total = np.zeros(rows)
     pull = np.zeros(rows)
     any_end = False
     for r in range(rows):
-        for s in range(degree):
+        for s in range(fill[r]):  # the slots beyond a row's fill are empty
             kind = last_type[r, s]
             if last_used[r, s] >= since and kind >= 2:
                 w = trust[r, s] * TIE_INFLUENCE[kind]

@@ -40,13 +40,13 @@ def _record_use(last_used, last_type, i, j, slot_i, slot_j, kind, week):
 
 def update_trust(model, inter: Interactions) -> None:
     st, sc = model.state, model.scenario
-    _update_trust(st.trust, st.nbr, st.rev, st.last_used, st.last_type, st.school, st.school_trust,
+    _update_trust(st.trust, st.nbr, st.rev, st.fill, st.last_used, st.last_type, st.school, st.school_trust,
                   inter.i, inter.j, inter.slot_i, inter.slot_j, inter.kind, inter.conflict, model.week,
                   sc.trust.build_rate * BUILD_BY_TYPE, sc.trust.erosion_rate, sc.trust.decay_rate)
 
 
 @njit
-def _update_trust(trust, nbr, rev, last_used, last_type, school, school_trust, i, j, slot_i, slot_j, kind,
+def _update_trust(trust, nbr, rev, fill, last_used, last_type, school, school_trust, i, j, slot_i, slot_j, kind,
                   conflict, week, build, erosion, decay_rate):
     """:func:`update_trust`: each tie used this week changes by its interactions'
     changes, all worked out from the trust before the week's first (``build``:
@@ -74,13 +74,13 @@ def _update_trust(trust, nbr, rev, last_used, last_type, school, school_trust, i
             flat[one[e]] = t
             flat[other[e]] = t
         _record_use(last_used, last_type, i, j, slot_i, slot_j, kind, week)
-    gone = _decay(trust, nbr, school, school_trust, last_used, week, decay_rate)
+    gone = _decay(trust, nbr, fill, school, school_trust, last_used, week, decay_rate)
     rows = gone // degree
     remove_tie_ends(nbr, rev, trust, last_type, rows, gone - rows * degree)
 
 
 @njit
-def _decay(trust, nbr, school, school_trust, last_used, week, rate):
+def _decay(trust, nbr, fill, school, school_trust, last_used, week, rate):
     """Decay of the ties not used this week toward the same-school floor, tie end by tie
     end in row order; returns the flat cells (row x degree + slot) of the ties that
     fell below ``MIN_TRUST``.  A row without a school reads school 0's trust."""
@@ -90,7 +90,7 @@ def _decay(trust, nbr, school, school_trust, last_used, week, rate):
     for r in range(rows):
         own = school[r]
         floor_of_own = school_trust[min(max(own, 0), school_trust.size - 1)]
-        for s in range(degree):
+        for s in range(fill[r]):  # the slots beyond a row's fill are empty
             mate = nbr[r, s]
             if mate < 0:
                 continue

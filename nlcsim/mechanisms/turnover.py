@@ -141,7 +141,8 @@ def onboarding_ties(model, rows: np.ndarray, onboard: np.ndarray) -> None:
     school = st.school.take(rows)
     mate = model.random_member_of(school.take(j))
     trust = (0.8 * st.school_trust.take(school)).take(j)
-    _add_by_round(st.nbr, st.rev, st.trust, st.last_used, st.last_type, rows.take(j), mate, trust, ends, model.week)
+    _add_by_round(st.nbr, st.rev, st.trust, st.last_used, st.last_type, st.fill, rows.take(j), mate, trust, ends,
+                  model.week)
 
 
 @njit
@@ -164,9 +165,10 @@ def _rounds(k):
 
 
 @njit
-def _add_by_round(nbr, rev, trust, last_used, last_type, who, mate, t, ends, week):
+def _add_by_round(nbr, rev, trust, last_used, last_type, fill, who, mate, t, ends, week):
     """The onboarding ties, a batch (``State.add_ties``) per round."""
     start = 0
     for end in ends:
-        add_tie_batch(nbr, rev, trust, last_used, last_type, who[start:end], mate[start:end], t[start:end], week)
+        add_tie_batch(nbr, rev, trust, last_used, last_type, fill, who[start:end], mate[start:end], t[start:end],
+                      week)
         start = end
