@@ -51,11 +51,12 @@ def _strength(rows, know, network, item_relevance, pub_relevance, item_effect, p
     for k in range(rows.size):
         r = rows[k]
         net = network[r]
-        for c in range(width):
-            rel = item_relevance[net, c] if c < slots else pub_relevance[c - slots]
-            eff = item_effect[net, c] if c < slots else pub_effect[c - slots]
-            wr[c] = DEPTH_WEIGHT[know[r, c]] * rel
-            we[c] = wr[c] * eff
+        for c in range(slots):  # the network's own items, then the public ones
+            wr[c] = DEPTH_WEIGHT[know[r, c]] * item_relevance[net, c]
+            we[c] = wr[c] * item_effect[net, c]
+        for c in range(slots, width):
+            wr[c] = DEPTH_WEIGHT[know[r, c]] * pub_relevance[c - slots]
+            we[c] = wr[c] * pub_effect[c - slots]
         total = pairwise_sum(wr, 0, width)
         strength[k] = total
         quality[r] = pairwise_sum(we, 0, width) / max(total, 1e-12) if total > 0 else 0.0
