@@ -24,7 +24,7 @@ import numpy as np
 
 from ..draws import draw_one
 from ..jit import njit
-from ..state import ACTIVE, BROKERING, DORMANT
+from ..state import ACTIVE, BROKERING, DORMANT, add_tie_batch
 
 
 @dataclass
@@ -165,21 +165,58 @@ def _with_events(model, inter: Interactions, can: np.ndarray) -> Interactions:
     holding = model.events_this_week
     if not holding.any():
         return inter
-    factor = status_factor(model)
-    # mode="clip": a row without a network (-1) reads network 0, as np.maximum(network, 0) would.
-    cand = can & holding.take(st.network, mode="clip") & (factor > 0.5)
-    att = (cand & (rng.random(st.rows) < 0.8 * st.engagement)).nonzero()[0]
+    att = _attendees(rng.random(st.rows), can, holding, st.network, st.school, st.school_status, _STATUS_FACTOR,
+                     st.engagement)
     if att.size < 2:
         return inter
-    order = np.lexsort((rng.random(att.size), st.network[att]))
-    att = att[order]
-    a, b = att[0:-1:2], att[1::2]
-    ok = (st.network[a] == st.network[b]) & (st.school[a] != st.school[b])
-    a, b = a[ok], b[ok]
-    new_trust = 0.8 * (st.school_trust[st.school[a]] + st.school_trust[st.school[b]]) / 2
-    st.add_ties(a, b, new_trust, model.week)
-    slot = st.tie_slot(a, b)
-    ok = slot >= 0
-    a, b, slot = a[ok], b[ok], slot[ok]
-    return _concat(inter, Interactions(a, b, slot, st.rev.reshape(-1).take(a * st.degree + slot).astype(np.int64),
-                                       np.ones(a.size, dtype=bool)))
+    att = att[np.lexsort((rng.random(att.size), st.network[att]))]  # by network, in random order within it
+    a, b, slot_a, slot_b = _meet(att, st.network, st.school, st.school_trust, st.nbr, st.rev, st.trust, st.last_used,
+                                 st.last_type, st.fill, model.week)
+    return _concat(inter, Interactions(a, b, slot_a, slot_b, np.ones(a.size, dtype=bool)))
+
+
+@njit
+def _attendees(draws, can, holding, network, school, school_status, status_factor, engagement):
+    """The members of active schools in networks holding an event who attend it (chance
+    0.8 x engagement), in row order (a row without a network or school reads the first
+    one's; it cannot take part)."""
+    out = np.empty(draws.size, dtype=np.int64)
+    n = 0
+    for r in range(draws.size):
+        net = min(max(network[r], 0), holding.size - 1)
+        s = min(max(school[r], 0), school_status.size - 1)
+        if can[r] and holding[net] and status_factor[school_status[s]] > 0.5 and draws[r] < 0.8 * engagement[r]:
+            out[n] = r
+            n += 1
+    return out[:n]
+
+
+@njit
+def _meet(att, network, school, school_trust, nbr, rev, trust, last_used, last_type, fill, week):
+    """Attendees in order meet in twos (the last one alone if their number is odd); a
+    pair from different schools of the same network ties (``State.add_ties``) with
+    trust 0.8 x the mean of their schools' trust cultures, and meets over the tie if it
+    has one.  Returns the pairs that meet and the tie's slot at each end."""
+    m = att.size // 2
+    a = np.empty(m, dtype=np.int64)
+    b = np.empty(m, dtype=np.int64)
+    t = np.empty(m)
+    n = 0
+    for k in range(m):
+        x, y = att[2 * k], att[2 * k + 1]
+        if network[x] == network[y] and school[x] != school[y]:
+            a[n], b[n] = x, y
+            t[n] = 0.8 * (school_trust[school[x]] + school_trust[school[y]]) / 2
+            n += 1
+    a, b, t = a[:n], b[:n], t[:n]
+    add_tie_batch(nbr, rev, trust, last_used, last_type, fill, a, b, t, week)
+    slot_a = np.empty(n, dtype=np.int64)
+    slot_b = np.empty(n, dtype=np.int64)
+    kept = 0
+    for k in range(n):
+        for s in range(fill[a[k]]):
+            if nbr[a[k], s] == b[k]:
+                a[kept], b[kept], slot_a[kept], slot_b[kept] = a[k], b[k], s, rev[a[k], s]
+                kept += 1
+                break
+    return a[:kept], b[:kept], slot_a[:kept], slot_b[:kept]
