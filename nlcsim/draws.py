@@ -29,16 +29,26 @@ def draw_one(weights, count, running, draw):
     number.  Returns the chosen candidate (-1 where the row has no weight, or
     where by rounding no running sum exceeds the draw), the running sum after
     the row, and the row's total weight.
+
+    ``weights[:count]`` is overwritten with the running sums after each
+    candidate.  The chosen candidate is the first whose running sum exceeds the
+    target; weights are never negative, so the running sums never fall, and a
+    binary search over them finds that candidate.
     """
     start = running
     for k in range(count):
         running += weights[k]
+        weights[k] = running
     total = running - start
     if total > 0:
         target = start + draw * total
-        again = start
-        for k in range(count):
-            again += weights[k]
-            if again > target:
-                return k, running, total
+        lo, hi = 0, count  # the first running sum above the target, if any
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if weights[mid] > target:
+                hi = mid
+            else:
+                lo = mid + 1
+        if lo < count:
+            return lo, running, total
     return -1, running, total
