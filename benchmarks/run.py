@@ -14,8 +14,9 @@ Reports, for the baseline with every mechanism on:
    steps apart, at 1x, 2x and 4x the population (each in its own process, so
    that peak memory is that run's alone);
 4. where a step's time goes, phase by phase;
-5. what bounds a step: NumPy's fixed cost per call at the baseline's size,
-   and the cost of England's knowledge-exchange candidate search alone.
+5. what bounds a step: the fixed cost of a call (NumPy's and a compiled
+   phase's) at the baseline's size, and England's knowledge-exchange draw
+   taken apart.
 
 Writes benchmarks/results/performance.md and performance.json, with the
 machine's description, the seed and the package version.
@@ -169,22 +170,27 @@ def phases(name: str, weeks: int | None) -> dict:
 
 
 def bounds(res: dict, england_week: int | None) -> dict:
-    """What bounds a step: NumPy's fixed cost per call at the baseline's size, and England's exchange search."""
+    """What bounds a step: the fixed cost of a call at the baseline's size, and England's exchange draw taken apart."""
     base = next(r for r in res["sparse_floor"] if r["population"].startswith("baseline"))
     eng = next(r for r in res["sparse_floor"] if r["population"] == "england")
-    calls = timing.numpy_call_cost(base["teachers"])
+    calls = timing.call_cost(base["teachers"])
     search = timing.exchange_search(Scenario.load("england"), seed=SEED, week=england_week)
     budget_ms = 1e3 * TARGETS["baseline_run_s"] / res["baseline_run"]["weeks"]
+    floor_ms = base["floor_step_ms"] * TARGETS["vs_sparse_floor"]
     out = {**calls, "baseline_step_ms": base["model_step_ms"], "baseline_budget_step_ms": budget_ms,
            "baseline_step_in_adds": 1e3 * base["model_step_ms"] / calls["add_us"],
-           "budget_in_adds": 1e3 * budget_ms / calls["add_us"],
+           "baseline_step_in_compiled_calls": 1e3 * base["model_step_ms"] / calls["compiled_us"],
+           "floor_target_step_ms": floor_ms,
+           "floor_target_in_compiled_calls": 1e3 * floor_ms / calls["compiled_us"],
            **{f"exchange_{k}": v for k, v in search.items()},
            "england_floor_step_ms": eng["floor_step_ms"],
+           "exchange_draw_vs_floor": search["draw_ms"] / eng["floor_step_ms"],
            "exchange_search_vs_floor": search["search_ms"] / eng["floor_step_ms"],
            "exchange_read_vs_floor": search["read_ms"] / eng["floor_step_ms"]}
-    print(f"  exchange search at week {search['week']}: {search['search_ms']:.1f} ms, "
-          f"{out['exchange_search_vs_floor']:.0f}x the floor step; reading the rows alone "
-          f"{search['read_ms']:.1f} ms, {out['exchange_read_vs_floor']:.1f}x", flush=True)
+    print(f"  exchange draw at week {search['week']}: {search['draw_ms']:.1f} ms, "
+          f"{out['exchange_draw_vs_floor']:.0f}x the floor step; comparing the rows alone {search['search_ms']:.1f} ms "
+          f"({out['exchange_search_vs_floor']:.1f}x); reading them alone {search['read_ms']:.2f} ms "
+          f"({out['exchange_read_vs_floor']:.1f}x)", flush=True)
     return out
 
 
@@ -300,21 +306,27 @@ def markdown(res: dict) -> str:
             "",
             "## 5. What bounds a step",
             "",
-            f"- NumPy's fixed cost per call, on arrays of {bd['size']} elements (the baseline's teachers): "
-            f"{bd['add_us']:.2f} us for an elementwise sum into a preallocated array, {bd['gather_us']:.2f} us for a "
-            f"read by an index array. A baseline step ({bd['baseline_step_ms']:.3f} ms) costs as much as "
-            f"{bd['baseline_step_in_adds']:,.0f} such sums; the {TARGETS['baseline_run_s']} s target leaves "
-            f"{bd['baseline_budget_step_ms']:.3f} ms a step, {bd['budget_in_adds']:,.0f} sums' worth, for every "
-            "phase and the weekly record.",
+            f"- The fixed cost of a call, on arrays of {bd['size']} elements (the baseline's teachers): "
+            f"{bd['add_us']:.2f} us for NumPy's elementwise sum into a preallocated array, {bd['gather_us']:.2f} us "
+            f"for its read by an index array, {bd['compiled_us']:.2f} us for a call of a compiled function that "
+            f"takes 20 such arrays and does nothing with them. A baseline step ({bd['baseline_step_ms']:.3f} ms) "
+            f"costs as much as {bd['baseline_step_in_adds']:,.0f} such sums or {bd['baseline_step_in_compiled_calls']:,.0f} "
+            f"such compiled calls; the {TARGETS['baseline_run_s']} s target leaves {bd['baseline_budget_step_ms']:.3f} ms "
+            f"a step. The floor target ({TARGETS['vs_sparse_floor']:.0f}x the bare sparse step, "
+            f"{bd['floor_target_step_ms']:.3f} ms) is the time of {bd['floor_target_in_compiled_calls']:.0f} empty "
+            "compiled calls: the whole week, fifteen phases and the weekly record, would have to fit in it.",
             f"- England's knowledge exchange, at week {bd['exchange_week']} of a run: {bd['exchange_exchanges']:,} "
-            f"exchanges. Comparing the two partners' rows of the teacher x item knowledge matrix "
-            f"({bd['exchange_items']} items) and listing the items the source knows better "
-            f"({bd['exchange_candidates']:,} candidates) takes {bd['exchange_search_ms']:.2f} ms, "
-            f"{bd['exchange_search_vs_floor']:.0f}x the bare sparse diffusion step "
-            f"({bd['england_floor_step_ms']:.4f} ms), before any item is drawn or learned. Only reading the "
-            f"two rows of every exchange ({bd['exchange_bytes_read'] / 2**20:.1f} MiB) takes "
-            f"{bd['exchange_read_ms']:.2f} ms, {bd['exchange_read_vs_floor']:.1f}x the floor step: what any rule "
-            "over the items must read, before the comparison.",
+            f"exchanges over {bd['exchange_items']} items. The model's draw of what each source passes on "
+            f"(compare the partners' rows, list the {bd['exchange_candidates'] / max(bd['exchange_exchanges'], 1):.1f} "
+            f"items on average that the source knows better with their weights, draw one) takes "
+            f"{bd['exchange_draw_ms']:.2f} ms, {bd['exchange_draw_vs_floor']:.0f}x the bare sparse diffusion step "
+            f"({bd['england_floor_step_ms']:.4f} ms). Comparing the rows alone, eight items a word, counting the "
+            f"{bd['exchange_candidates']:,} candidates without listing them, takes {bd['exchange_search_ms']:.2f} ms "
+            f"({bd['exchange_search_vs_floor']:.1f}x); only reading the two rows of every exchange "
+            f"({bd['exchange_bytes_read'] / 2**20:.1f} MiB) takes {bd['exchange_read_ms']:.2f} ms "
+            f"({bd['exchange_read_vs_floor']:.1f}x)."
+            + (" Most of the draw's time goes to the candidates one by one: listing each with its weight and "
+               "drawing among them." if bd["exchange_draw_ms"] > 2 * bd["exchange_search_ms"] else ""),
         ]
     lines.append("")
     return "\n".join(lines)

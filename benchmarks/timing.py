@@ -38,6 +38,7 @@ import scipy.sparse as sparse
 
 from nlcsim import NLCModel, Scenario
 from nlcsim import model as model_module
+from nlcsim.jit import njit
 from nlcsim.provenance import model_source, package_versions
 
 REPO = Path(__file__).resolve().parent.parent
@@ -208,17 +209,22 @@ def sparse_floor(model: NLCModel, min_seconds: float = 0.5, repeats: int = 3) ->
 
 
 # -- what bounds a step -------------------------------------------------------------------------
-def numpy_call_cost(size: int, seconds: float = 0.2) -> dict:
-    """The fixed cost of one NumPy call on arrays of ``size`` elements (best of three timings).
+def call_cost(size: int, seconds: float = 0.2) -> dict:
+    """The fixed cost of one call on arrays of ``size`` elements (best of three timings).
 
-    ``add``: an elementwise sum into a preallocated array; ``gather``: a
-    read by an index array of the same length.  A step of a small network is
-    mostly calls of this size.
+    ``add``: NumPy's elementwise sum into a preallocated array; ``gather``: a
+    NumPy read by an index array of the same length; ``compiled``: a call of a
+    compiled function (numba, as the model's phases are) that takes 20 such
+    arrays and reads one value, which is what calling a compiled phase costs
+    before it does any work.
     """
     rng = np.random.default_rng(1)
     a, b, out = rng.random(size), rng.random(size), np.empty(size)
     index = rng.integers(0, size, size)
-    cases = {"add": lambda: np.add(a, b, out=out), "gather": lambda: a[index]}
+    arrays = [rng.random(size) for _ in range(20)]
+    _twenty_arrays(*arrays)  # compiled before it is timed
+    cases = {"add": lambda: np.add(a, b, out=out), "gather": lambda: a[index],
+             "compiled": lambda: _twenty_arrays(*arrays)}
     got = {}
     for name, call in cases.items():
         loops = max(1000, int(seconds / 3 / 1e-6))
@@ -233,37 +239,69 @@ def numpy_call_cost(size: int, seconds: float = 0.2) -> dict:
     return {"size": size, **got}
 
 
-def exchange_search(scenario: Scenario, seed: int = 1, week: int | None = None, repeats: int = 5) -> dict:
-    """One week's knowledge-exchange candidate search alone, at ``week`` (mid-run by default).
+@njit
+def _twenty_arrays(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17, a18, a19):
+    return a0[0]
 
-    For each exchange (both directions of each interaction that did not end
-    in conflict), the two partners' rows of the teacher x item knowledge
-    matrix are compared and the items the source knows better are listed:
-    the part of the exchange phase that every exchange needs before any draw
-    (in blocks of rows, as the model does).  Also timed apart: reading the
-    two partners' rows alone, which any rule that looks at the items must do.
+
+@njit
+def _read_rows(words, src, dst):
+    """Every word of both partners' rows, read (XORed together, so nothing is skipped)."""
+    seen = np.uint64(0)
+    for e in range(src.size):
+        for w in range(words.shape[1]):
+            seen ^= words[src[e], w] ^ words[dst[e], w]
+    return seen
+
+
+@njit
+def _count_better(words, src, dst):
+    """The model's comparison of the two rows, eight items a word, counting the items the
+    source knows better without listing them (``knowledge._draw_better_known``'s test)."""
+    low7, high, gather = np.uint64(0x7F7F7F7F7F7F7F7F), np.uint64(0x8080808080808080), np.uint64(0x0102040810204080)
+    count = 0
+    for e in range(src.size):
+        for w in range(words.shape[1]):
+            mask = (words[src[e], w] + (low7 - words[dst[e], w])) & high
+            if mask:
+                flags = ((mask >> np.uint64(7)) * gather) >> np.uint64(56)
+                while flags:
+                    count += 1
+                    flags &= flags - np.uint64(1)
+    return count
+
+
+def exchange_search(scenario: Scenario, seed: int = 1, week: int | None = None, repeats: int = 5) -> dict:
+    """One week's knowledge exchange, its draw of what is passed on, taken apart, at
+    ``week`` (mid-run by default).
+
+    The exchanges are both directions of each interaction of the week before
+    that did not end in conflict, as the model builds them.  Timed: the
+    model's own draw (``knowledge._draw_better_known``: compare the partners'
+    rows of the teacher x item knowledge matrix, list the items the source
+    knows better with their weights, draw one by weight); the comparison
+    alone, counting the candidates without listing them; and reading the two
+    rows alone, which any rule that looks at the items must do.
     """
-    from nlcsim.mechanisms.knowledge import PICK_BLOCK
+    from nlcsim.mechanisms import knowledge
 
     week = scenario.weeks // 2 if week is None else week
     model = NLCModel(scenario, seed=seed)
     for _ in range(week):
         model.step()
     st, inter = model.state, model.interactions
-    keep = ~inter.conflict
-    src = np.concatenate([inter.i[keep], inter.j[keep]])
-    dst = np.concatenate([inter.j[keep], inter.i[keep]])
-    blocks = [slice(lo, lo + PICK_BLOCK) for lo in range(0, src.size, PICK_BLOCK)]
+    src, dst, _ = knowledge._exchanges(inter.i, inter.j, inter.conflict)
+    words = knowledge.know_words(st.know)
+    local_w, public_w = knowledge.item_weights(model)
+    draw = np.random.default_rng(seed).random(src.size)
 
-    def read() -> None:  # the partners' rows only: what any rule over the items must read
-        for part in blocks:
-            st.know.take(src[part], axis=0)
-            st.know.take(dst[part], axis=0)
-
-    def search() -> int:  # the number of candidates
-        return sum(np.flatnonzero(st.know[src[part]] > st.know[dst[part]]).size for part in blocks)
+    def whole() -> int:
+        knowledge._draw_better_known(st.know, words, local_w, public_w, st.network, src, dst, draw,
+                                     knowledge.PICK_BLOCK)
+        return 0
 
     def best_ms(call):  # the best of ``repeats`` timings, in ms, and what the call gave
+        call()  # compiled before it is timed
         best = None
         for _ in range(repeats):
             start = time.perf_counter()
@@ -272,11 +310,13 @@ def exchange_search(scenario: Scenario, seed: int = 1, week: int | None = None, 
             best = took if best is None else min(best, took)
         return 1e3 * best, answer
 
-    read_ms, _ = best_ms(read)
-    search_ms, candidates = best_ms(search)
+    read_ms, _ = best_ms(lambda: _read_rows(words, src, dst))
+    search_ms, candidates = best_ms(lambda: _count_better(words, src, dst))
+    draw_ms, _ = best_ms(whole)
     model.release()
-    return {"week": week, "exchanges": int(src.size), "items": int(st.know.shape[1]), "candidates": candidates,
-            "bytes_read": int(2 * src.size * st.know.shape[1] * st.know.itemsize), "read_ms": read_ms, "search_ms": search_ms}
+    return {"week": week, "exchanges": int(src.size), "items": int(st.know.shape[1]), "candidates": int(candidates),
+            "bytes_read": int(2 * src.size * st.know.shape[1] * st.know.itemsize), "read_ms": read_ms,
+            "search_ms": search_ms, "draw_ms": draw_ms}
 
 
 # -- phase by phase ----------------------------------------------------------------------------
