@@ -28,11 +28,6 @@ THRESHOLDS = np.array([0.9, 1.5, 2.1])
 OPENNESS = np.array([0.15, 0.25, 0.5, 1.0])  # how far each type examines practice
 
 
-def tolerance(trust: np.ndarray) -> np.ndarray:
-    """Dissonance a tie can absorb without breaking: grows with trust."""
-    return 0.15 + 0.6 * trust
-
-
 def classify(model, inter: Interactions) -> None:
     """Give each interaction its type, dissonance and conflict flag (in place)."""
     st, sc, rng = model.state, model.scenario, model.rng
@@ -46,14 +41,15 @@ def classify(model, inter: Interactions) -> None:
         return
     inter.kind, inter.dissonance, inter.conflict = _classify(
         i, j, inter.slot_i, st.trust, st.practice, st.time, noise, spread,
-        -1.5, 3.0 * sc.collaboration.depth, 0.6 * sc.capacity.support, sc.purpose.challenge * OPENNESS)
+        3.0 * sc.collaboration.depth, 0.6 * sc.capacity.support, sc.purpose.challenge * OPENNESS)
 
 
 @njit
-def _classify(i, j, slot_i, trust, practice, time, noise, spread, start, depth, support, openness):
+def _classify(i, j, slot_i, trust, practice, time, noise, spread, depth, support, openness):
     """:func:`classify` interaction by interaction: the score's terms added in the
     order the formula gives them, the type from the thresholds, then dissonance
-    (``openness``: challenge x OPENNESS) and conflict."""
+    (``openness``: challenge x OPENNESS) and conflict: dissonance beyond what the tie
+    can absorb, 0.15 + 0.6 trust."""
     n = i.size
     kind = np.empty(n, dtype=np.int8)
     dissonance = np.empty(n)
@@ -61,7 +57,7 @@ def _classify(i, j, slot_i, trust, practice, time, noise, spread, start, depth, 
     for e in range(n):
         t = trust[i[e], slot_i[e]]
         p_i, p_j = practice[i[e]], practice[j[e]]
-        s = (start + 2.0 * t + depth + support + 0.5 * min(time[i[e]], time[j[e]])
+        s = (-1.5 + 2.0 * t + depth + support + 0.5 * min(time[i[e]], time[j[e]])
              + 0.5 * (p_i + p_j) / 2 + noise[e])
         k = 0
         while k < THRESHOLDS.size and THRESHOLDS[k] <= s:

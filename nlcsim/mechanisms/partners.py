@@ -56,13 +56,6 @@ _STATUS_FACTOR[ACTIVE] = 1.0
 _STATUS_FACTOR[DORMANT] = 0.25
 
 
-def status_factor(model) -> np.ndarray:
-    """Each row's factor for its school's status: 1 active, 0.25 dormant, 0 left."""
-    st = model.state
-    # mode="clip": a row without a school (-1) reads school 0, as np.maximum(school, 0) would.
-    return _STATUS_FACTOR.take(st.school_status).take(st.school, mode="clip")
-
-
 def choose_partners(model) -> Interactions:
     """Draw this week's interactions (one per initiating teacher, plus event meetings)."""
     st, sc, rng = model.state, model.scenario, model.rng
@@ -79,15 +72,15 @@ def choose_partners(model) -> Interactions:
 
 
 @njit
-def _initiators(draws, alive, member, engagement, time, school, school_status, status_factor, contact_rate):
+def _initiators(draws, alive, member, engagement, time, school, school_status, factor_of_status, contact_rate):
     """The members who start an interaction this week, in row order: chance
-    contact_rate x engagement x time x their school's status factor (a row without a
-    school reads school 0's, as :func:`status_factor` does)."""
+    contact_rate x engagement x time x their school's status factor (1 active, 0.25
+    dormant, 0 left; a row without a school reads school 0's, and is not alive)."""
     out = np.empty(draws.size, dtype=np.int64)
     n = 0
     for r in range(draws.size):
         s = min(max(school[r], 0), school_status.size - 1)
-        p = contact_rate * engagement[r] * time[r] * status_factor[school_status[s]]
+        p = contact_rate * engagement[r] * time[r] * factor_of_status[school_status[s]]
         if alive[r] and member[r] and draws[r] < p:
             out[n] = r
             n += 1
@@ -176,7 +169,7 @@ def _with_events(model, inter: Interactions, can: np.ndarray) -> Interactions:
 
 
 @njit
-def _attendees(draws, can, holding, network, school, school_status, status_factor, engagement):
+def _attendees(draws, can, holding, network, school, school_status, factor_of_status, engagement):
     """The members of active schools in networks holding an event who attend it (chance
     0.8 x engagement), in row order (a row without a network or school reads the first
     one's; it cannot take part)."""
@@ -185,7 +178,7 @@ def _attendees(draws, can, holding, network, school, school_status, status_facto
     for r in range(draws.size):
         net = min(max(network[r], 0), holding.size - 1)
         s = min(max(school[r], 0), school_status.size - 1)
-        if can[r] and holding[net] and status_factor[school_status[s]] > 0.5 and draws[r] < 0.8 * engagement[r]:
+        if can[r] and holding[net] and factor_of_status[school_status[s]] > 0.5 and draws[r] < 0.8 * engagement[r]:
             out[n] = r
             n += 1
     return out[:n]
