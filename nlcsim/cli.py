@@ -13,6 +13,9 @@ import sys
 from .errors import UserError, make_folder
 from .scenario import ScenarioError, parse_sets
 
+# Commands that run the model, and so may compile its loops on a new machine.
+RUNS_MODEL = {"run", "sweep", "compare", "validate", "app", "animate"}
+
 # command -> (module, one-line help)
 EXTERNAL = {
     "sweep": ("nlcsim.sweeps.cli", "run a declarative experiment (grid, lhs, sobol, morris, list)"),
@@ -60,6 +63,17 @@ def _cmd_scenarios(args) -> int:
     return 0
 
 
+def _say_if_compiling() -> None:
+    """On a machine where the model's compiled loops are not cached yet, say that the
+    first run compiles them (once, about half a minute), so that the wait is explained."""
+    from . import model  # noqa: F401  (imports every mechanism, and so every compiled loop)
+    from .jit import nothing_cached
+
+    if nothing_cached():
+        print("nlcsim: first run on this machine: compiling the model's loops (once, about half a minute; "
+              "later runs load them)", file=sys.stderr, flush=True)
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser.  A command of ``EXTERNAL`` gets its own arguments (and its module is
     imported) only when it is ``command``, the one being run; the others are listed
@@ -93,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
+    if args.command in RUNS_MODEL:
+        _say_if_compiling()
     try:
         return int(args.func(args) or 0)
     except (ScenarioError, UserError) as err:

@@ -9,6 +9,9 @@ reorder sums.
 
 from __future__ import annotations
 
+import os
+import sys
+
 import numba
 import numpy as np
 
@@ -89,3 +92,23 @@ def mean_of(values, count):
     if count == 0:
         return 0.0
     return (0.0 + pairwise_sum(values, 0, count)) / count
+
+
+def nothing_cached() -> bool:
+    """True where none of the compiled loops of the package's modules imported so far
+    has machine code cached on this machine: a new machine, where the first run
+    compiles them all.  (Loops called only from other compiled loops are compiled
+    into their callers and never cached apart, so a warm machine still lacks some.)
+    False where numba's cache cannot be read this way."""
+    for name, module in list(sys.modules.items()):
+        if name != "nlcsim" and not name.startswith("nlcsim."):
+            continue
+        for obj in list(vars(module).values()):
+            if isinstance(obj, numba.core.registry.CPUDispatcher) and obj.__module__ == name:
+                try:
+                    index = obj._cache._cache_file._index_path  # numba's own cache index for this loop
+                except AttributeError:
+                    return False
+                if os.path.exists(index):
+                    return False
+    return True

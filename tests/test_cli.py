@@ -1,6 +1,7 @@
 """The command line as a new user meets it."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -116,3 +117,15 @@ def test_a_preset_name_means_the_preset_whatever_the_current_folder_holds(tmp_pa
     assert main(["run", str(tmp_path), *SMALL]) == 2
     err = capsys.readouterr().err
     assert "this is a folder" in err and "Traceback" not in err
+
+
+def test_a_new_machine_is_told_that_the_first_run_compiles(tmp_path):
+    """With no compiled loop cached (an empty numba cache), the commands that run the
+    model say that the first run compiles them; where they are cached, nothing is said."""
+    say = "from nlcsim.cli import _say_if_compiling; _say_if_compiling()"
+    fresh = subprocess.run([sys.executable, "-c", say], capture_output=True, text=True, timeout=120,
+                           env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)})
+    assert fresh.returncode == 0 and "first run on this machine: compiling the model's loops" in fresh.stderr
+    main(["run", "--set", "schedule.years=1", "--set", "population.schools_per_network=3"])  # caches them here
+    warm = subprocess.run([sys.executable, "-c", say], capture_output=True, text=True, timeout=120)
+    assert warm.returncode == 0 and warm.stderr == ""
