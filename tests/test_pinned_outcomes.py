@@ -28,13 +28,26 @@ def _pin_script():
 pin_outcomes = _pin_script()
 
 
+CASE_KEYS = ("scenario", "seed", "run_weeks", "overrides")
+
+
+def case_of(pinned: dict) -> dict:
+    return {k: pinned[k] for k in CASE_KEYS if k in pinned}
+
+
+def case_id(pinned: dict) -> str:
+    more = "".join(f"-{k.split('.')[-1] if k.startswith('mechanisms.') else k}={v}"
+                   for k, v in pinned.get("overrides", {}).items())
+    return f"{Path(pinned['scenario']).stem}-seed{pinned['seed']}{more}"
+
+
 def test_every_pinned_case_is_still_pinned():
-    assert [{"scenario": c["scenario"], "seed": c["seed"]} for c in PINS["cases"]] == list(pin_outcomes.CASES)
+    assert [case_of(c) for c in PINS["cases"]] == list(pin_outcomes.CASES)
 
 
-@pytest.mark.parametrize("pinned", PINS["cases"], ids=lambda c: f"{Path(c['scenario']).stem}-seed{c['seed']}")
+@pytest.mark.parametrize("pinned", PINS["cases"], ids=case_id)
 def test_a_pinned_run_gives_the_same_outcomes(pinned):
-    now = pin_outcomes.fingerprint({"scenario": pinned["scenario"], "seed": pinned["seed"]})
+    now = pin_outcomes.fingerprint(case_of(pinned))
     assert now["weeks"] == pinned["weeks"]
     assert now["final"] == pinned["final"], (
         "final outcomes changed; after a deliberate model change run `python benchmarks/pin_outcomes.py`")
