@@ -1,21 +1,76 @@
-"""Compiled loops for the few phases that NumPy cannot do in a handful of calls.
+"""Compiled loops: the model's phases, and the sums they share.
 
-Kernels are compiled once per machine (``cache=True`` keeps the machine code
-next to the source, in ``__pycache__``) and run the same arithmetic, in the
-same order, as the array code they replace, so results stay bit-identical
-(tests/test_pinned_outcomes.py).  No ``fastmath``: it would let the compiler
-reorder sums.
+Most phases are loops compiled by numba over the model's arrays.  They run
+the same arithmetic, in the same order, as the array code they replace, so
+results stay bit-identical (tests/test_pinned_outcomes.py).  No ``fastmath``:
+it would let the compiler reorder sums.
+
+Loops are compiled once per machine and their machine code cached on disk.
+numba checks a cached loop against its own source file only, but a loop that
+calls a loop of another module, or reads its constants, carries that code in
+its own; so the cache is kept in a folder named after a digest of every
+module that holds compiled loops (:func:`cache_dir`), and an edit anywhere
+starts a fresh one.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import sys
+import time
+from pathlib import Path
 
 import numba
 import numpy as np
 
-njit = numba.njit(cache=True, nogil=True, error_model="numpy")
+SOURCE = Path(__file__).resolve().parent
+STALE_DAYS = 1  # cache folders of other sources, unused for this long, are removed
+
+
+def source_digest() -> str:
+    """SHA-256 (16 hex digits) of the package's modules that hold compiled loops."""
+    digest = hashlib.sha256()
+    for path in sorted([*SOURCE.glob("*.py"), *SOURCE.glob("mechanisms/*.py")]):
+        digest.update(path.relative_to(SOURCE).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def cache_dir() -> Path:
+    """Where the compiled loops are cached: ``numba-<digest>`` in ``NUMBA_CACHE_DIR`` if it
+    is set, else in the package's ``__pycache__`` (or ``~/.cache/nlcsim`` where the package
+    cannot be written to).  Folders of other sources not used for ``STALE_DAYS`` go."""
+    base = os.environ.get("NUMBA_CACHE_DIR")
+    if base:
+        base = Path(base)
+    elif os.access(SOURCE, os.W_OK):
+        base = SOURCE / "__pycache__"
+    else:
+        base = Path.home() / ".cache" / "nlcsim"
+    here = base / f"numba-{source_digest()}"
+    if not here.exists() and base.is_dir():
+        for old in base.glob("numba-*"):
+            try:
+                if old.is_dir() and time.time() - old.stat().st_mtime > STALE_DAYS * 86400:
+                    shutil.rmtree(old, ignore_errors=True)
+            except OSError:
+                pass
+    return here
+
+
+CACHE_DIR = str(cache_dir())
+_compile = numba.njit(cache=True, nogil=True, error_model="numpy")
+
+
+def njit(func):
+    """Compile ``func`` (at its first call) and cache its machine code in :data:`CACHE_DIR`."""
+    saved = numba.config.CACHE_DIR
+    numba.config.CACHE_DIR = CACHE_DIR  # read when the function's cache is set up, that is now
+    try:
+        return _compile(func)
+    finally:
+        numba.config.CACHE_DIR = saved
 
 
 @njit
@@ -96,10 +151,8 @@ def mean_of(values, count):
 
 def nothing_cached() -> bool:
     """True where none of the compiled loops of the package's modules imported so far
-    has machine code cached on this machine: a new machine, where the first run
-    compiles them all.  (Loops called only from other compiled loops are compiled
-    into their callers and never cached apart, so a warm machine still lacks some.)
-    False where numba's cache cannot be read this way."""
+    has machine code cached yet: a new machine (or new source), where the first run
+    compiles them all.  False where numba's cache cannot be read this way."""
     for name, module in list(sys.modules.items()):
         if name != "nlcsim" and not name.startswith("nlcsim."):
             continue

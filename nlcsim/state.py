@@ -336,8 +336,9 @@ class State:
     def add_ties(self, a: np.ndarray, b: np.ndarray, trust: np.ndarray, week: int) -> int:
         """Add undirected ties a-b with the given trust; returns how many were added.
 
-        Pairs that already exist, self-pairs, pairs with an end that appears in
-        another pair of the batch, and ends with no free slot are dropped, so a
+        Pairs with a missing end (-1), pairs that already exist, self-pairs,
+        pairs with an end that appears in another pair of the batch (pairs with a
+        missing end not counted) and ends with no free slot are dropped, so a
         batch is applied as if in one write (:func:`add_tie_batch`).
         """
         a = np.asarray(a, dtype=np.int64)

@@ -52,6 +52,8 @@ def check_state(model):
     assert np.isfinite(s.quality).all() and np.isfinite(s.value).all()
     assert np.isfinite(s.trust).all() and (s.trust >= 0).all() and (s.trust <= 1).all()
     assert ((s.know >= 0) & (s.know <= 3)).all()
+    # every living teacher has a school and a network (the compiled phases index by them unchecked)
+    assert (s.school[s.alive] >= 0).all() and (s.network[s.alive] >= 0).all()
     # every slot from a row's fill on is empty (the compiled phases read no further)
     assert ((s.nbr < 0) | (np.arange(s.degree) < s.fill[:, None])).all()
     assert ((s.last_type < 0) | (np.arange(s.degree) < s.fill[:, None])).all()

@@ -106,7 +106,7 @@ def _draw_better_known(know, words, local_w, public_w, network, src, dst, draw, 
         if e % block == 0:
             running = 0.0
         s, d = src[e], dst[e]
-        if network[s] != table_of:
+        if e == 0 or network[s] != table_of:
             table_of = network[s]
             table[:slots] = local_w[table_of]
         k = 0

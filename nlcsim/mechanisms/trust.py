@@ -30,8 +30,9 @@ def record_use(model, inter: Interactions) -> None:
 
 @njit
 def _record_use(last_used, last_type, i, j, slot_i, slot_j, kind, week):
-    """:func:`record_use` at the i ends of the ties, then at the j ends (a tie used twice
-    keeps its last interaction's type)."""
+    """:func:`record_use` at the i ends of the ties, then at the j ends.  A tie used twice
+    in a week keeps, at each end, the type of the last interaction that wrote that end:
+    where both partners started one with the other, the two ends can differ."""
     for ends, slots in ((i, slot_i), (j, slot_j)):
         for e in range(ends.size):
             last_used[ends[e], slots[e]] = week
