@@ -41,14 +41,21 @@ def draw_one(weights, count, running, draw):
         weights[k] = running
     total = running - start
     if total > 0:
-        target = start + draw * total
-        lo, hi = 0, count  # the first running sum above the target, if any
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if weights[mid] > target:
-                hi = mid
-            else:
-                lo = mid + 1
-        if lo < count:
-            return lo, running, total
+        pick = first_above(weights, count, start + draw * total)
+        if pick < count:
+            return pick, running, total
     return -1, running, total
+
+
+@njit
+def first_above(sums, count, target):
+    """The first of ``sums[:count]`` (running sums, which never fall) above ``target``, by
+    binary search; ``count`` where none is."""
+    lo, hi = 0, count
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if sums[mid] > target:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo

@@ -8,14 +8,14 @@ it would let the compiler reorder sums.
 Loops are compiled once per machine and their machine code cached on disk.
 numba checks a cached loop against its own source file only, but a loop that
 calls a loop of another module, or reads its constants, carries that code in
-its own; so the cache is kept in a folder named after a digest of every
-module that holds compiled loops (:func:`cache_dir`), and an edit anywhere
+its own; so the cache is kept in a folder named after the digest of the
+model's source (:func:`nlcsim.provenance.model_source`, which covers every
+module that holds compiled loops: :func:`cache_dir`), and an edit anywhere
 starts a fresh one.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import sys
@@ -25,16 +25,10 @@ from pathlib import Path
 import numba
 import numpy as np
 
+from .provenance import model_source
+
 SOURCE = Path(__file__).resolve().parent
 STALE_DAYS = 1  # cache folders of other sources, unused for this long, are removed
-
-
-def source_digest() -> str:
-    """SHA-256 (16 hex digits) of the package's modules that hold compiled loops."""
-    digest = hashlib.sha256()
-    for path in sorted([*SOURCE.glob("*.py"), *SOURCE.glob("mechanisms/*.py")]):
-        digest.update(path.relative_to(SOURCE).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()[:16]
 
 
 def cache_dir() -> Path:
@@ -48,7 +42,7 @@ def cache_dir() -> Path:
         base = SOURCE / "__pycache__"
     else:
         base = Path.home() / ".cache" / "nlcsim"
-    here = base / f"numba-{source_digest()}"
+    here = base / f"numba-{model_source()}"
     if not here.exists() and base.is_dir():
         for old in base.glob("numba-*"):
             try:

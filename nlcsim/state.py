@@ -129,12 +129,8 @@ def add_tie_batch(nbr, rev, trust, last_used, last_type, fill, a, b, t, week):
         i, j = a[e], b[e]
         if i < 0 or j < 0 or times[i] != 1 or times[j] != 1:
             continue
-        tied = False
-        for s in range(fill[i]):
-            if nbr[i, s] == j:
-                tied = True
         si, sj = first_free(nbr, fill, i), first_free(nbr, fill, j)
-        if tied or si >= degree or sj >= degree:
+        if tie_slot(nbr, fill, i, j) >= 0 or si >= degree or sj >= degree:
             continue
         nbr[i, si], nbr[j, sj] = j, i
         rev[i, si], rev[j, sj] = sj, si
@@ -156,18 +152,31 @@ def first_free(nbr, fill, r):
 
 
 @njit
-def remove_tie_ends(nbr, rev, trust, last_type, rows, slots):
-    """:meth:`State.remove_ties`: each tie at (row, slot) cleared at both ends (a tie
-    already cleared, through its other end, is passed over)."""
-    for k in range(rows.size):
-        r, s = rows[k], slots[k]
-        other = nbr[r, s]
-        if other < 0:
-            continue
+def tie_slot(nbr, fill, i, j):
+    """The slot of the tie i-j in row ``i``, or -1 where there is none."""
+    for s in range(fill[i]):
+        if nbr[i, s] == j:
+            return s
+    return -1
+
+
+@njit
+def clear_tie(nbr, rev, trust, last_type, r, s):
+    """The tie at (row ``r``, slot ``s``) cleared at both ends; nothing where the slot is empty."""
+    other = nbr[r, s]
+    if other >= 0:
         o = rev[r, s]
         nbr[r, s] = nbr[other, o] = -1
         trust[r, s] = trust[other, o] = 0.0
         last_type[r, s] = last_type[other, o] = -1
+
+
+@njit
+def remove_tie_ends(nbr, rev, trust, last_type, rows, slots):
+    """:meth:`State.remove_ties`: each tie at (row, slot) cleared at both ends (a tie
+    already cleared, through its other end, is passed over)."""
+    for k in range(rows.size):
+        clear_tie(nbr, rev, trust, last_type, rows[k], slots[k])
 
 
 @njit
@@ -176,12 +185,7 @@ def clear_tie_rows(nbr, rev, trust, last_type, fill, rows):
     ends; the rows are empty afterwards."""
     for r in rows:
         for s in range(fill[r]):
-            other = nbr[r, s]
-            if other >= 0:
-                o = rev[r, s]
-                nbr[r, s] = nbr[other, o] = -1
-                trust[r, s] = trust[other, o] = 0.0
-                last_type[r, s] = last_type[other, o] = -1
+            clear_tie(nbr, rev, trust, last_type, r, s)
         fill[r] = 0
 
 
@@ -327,12 +331,6 @@ class State:
             self._school_stale[np.maximum(self.school[rows], 0)] = True
 
     # -- ties -------------------------------------------------------------
-    def tie_slot(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Slot of the tie a-b in a's row, or -1 where there is none."""
-        hit = self.nbr[a] == b[:, None]
-        slot = hit.argmax(axis=1)
-        return np.where(hit.any(axis=1), slot, -1)
-
     def add_ties(self, a: np.ndarray, b: np.ndarray, trust: np.ndarray, week: int) -> int:
         """Add undirected ties a-b with the given trust; returns how many were added.
 

@@ -7,11 +7,14 @@ code in another.
 """
 
 import os
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
 from nlcsim import jit
+from nlcsim.provenance import MODEL_FILES, ROOT, model_source
 
 
 def test_the_cache_folder_is_named_after_the_source_and_old_folders_go(tmp_path, monkeypatch):
@@ -23,8 +26,20 @@ def test_the_cache_folder_is_named_after_the_source_and_old_folders_go(tmp_path,
     two_days_ago = time.time() - 2 * 86400
     os.utime(old, (two_days_ago, two_days_ago))
     here = jit.cache_dir()
-    assert here == tmp_path / f"numba-{jit.source_digest()}"
+    assert here == tmp_path / f"numba-{model_source()}"
     assert not old.exists() and recent.exists()  # unused for more than a day: removed; the other kept
+
+
+def test_every_module_with_compiled_loops_is_in_the_digest():
+    import numba
+
+    import nlcsim.model  # noqa: F401  (every mechanism, and so every compiled loop)
+
+    digested = {p.resolve() for pattern in MODEL_FILES for p in ROOT.glob(pattern)}
+    holding = {Path(module.__file__).resolve() for name, module in list(sys.modules.items())
+               if name.startswith("nlcsim") and any(isinstance(v, numba.core.registry.CPUDispatcher)
+                                                    for v in vars(module).values())}
+    assert holding and holding <= digested
 
 
 def test_the_model_loops_cache_in_that_folder():

@@ -32,8 +32,7 @@ def update_engagement(model) -> None:
     st, sc = model.state, model.scenario
     e = sc.engagement
     _update_engagement(st.value, model.week_value, st.engagement, st.alive, st.school, st.network, st.net_funding,
-                       st.school_commitment, model.holds_function, model.ownership,
-                       model.function_effect[:, FACILITATION].copy(),
+                       st.school_commitment, model.holds_function, model.ownership, model.function_effect,
                        0.15 + PURPOSE_PULL * sc.purpose.clarity, 0.15 * sc.accountability.external,
                        e.ownership, e.cost, e.rate)
     school_states(model)
@@ -41,7 +40,7 @@ def update_engagement(model) -> None:
 
 @njit
 def _update_engagement(value, week_value, engagement, alive, school, network, net_funding, commitment,
-                       holds_function, ownership, facilitation, purpose, external, own_weight, cost, rate):
+                       holds_function, ownership, function_effect, purpose, external, own_weight, cost, rate):
     """:func:`update_engagement` row by row: felt value, then engagement toward its target.
 
     ``purpose``: 0.15 plus the pull of a clear focus; ``external``: the pull of
@@ -55,7 +54,7 @@ def _update_engagement(value, week_value, engagement, alive, school, network, ne
         paid = min(1.0, net_funding[n])
         cover = paid + ((1 - paid) * 0.5) * commitment[s]
         target = (purpose + 1.5 * value[r] + own_weight * ((0.4 if holds_function[r] else 0.0) + 0.4 * ownership[s])
-                  + 0.25 * facilitation[s] + external - cost * (1.0 - cover))
+                  + 0.25 * function_effect[s, FACILITATION] + external - cost * (1.0 - cover))
         target = min(max(target, 0.0), 1.0)
         engagement[r] = engagement[r] + rate * (target - engagement[r]) if alive[r] else 0.0
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..draws import draw_one
+from ..draws import draw_one, first_above
 from ..jit import njit
 from ..state import CO_CONSTRUCTED, DEEP, IMPORTED, JOINT_WORK, PROFOUND, SHALLOW, learn_pairs
 from .learning import belief, depth
@@ -384,15 +384,7 @@ def _study(who, u_item, u_deep, public_w, function_effect, know, school, member,
         return
     for k in range(who.size):
         r = who[k]
-        target = u_item[k] * total
-        lo, hi = 0, n_pub  # the first item whose running sum exceeds the target
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if cum[mid] <= target:
-                lo = mid + 1
-            else:
-                hi = mid
-        col = min(lo, n_pub - 1) + slots
+        col = min(first_above(cum, n_pub, u_item[k] * total), n_pub - 1) + slots
         deep = u_deep[k] < deep_rate * function_effect[school[r], 0] and member[r]
         level = DEEP if deep else SHALLOW
         before = know[r, col]

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..draws import draw_one
 from ..jit import njit
-from ..state import ACTIVE, BROKERING, DORMANT, add_tie_batch
+from ..state import ACTIVE, BROKERING, DORMANT, add_tie_batch, tie_slot
 
 
 @dataclass
@@ -207,9 +207,8 @@ def _meet(att, network, school, school_trust, nbr, rev, trust, last_used, last_t
     slot_b = np.empty(n, dtype=np.int64)
     kept = 0
     for k in range(n):
-        for s in range(fill[a[k]]):
-            if nbr[a[k], s] == b[k]:
-                a[kept], b[kept], slot_a[kept], slot_b[kept] = a[k], b[k], s, rev[a[k], s]
-                kept += 1
-                break
+        s = tie_slot(nbr, fill, a[k], b[k])
+        if s >= 0:
+            a[kept], b[kept], slot_a[kept], slot_b[kept] = a[k], b[k], s, rev[a[k], s]
+            kept += 1
     return a[:kept], b[:kept], slot_a[:kept], slot_b[:kept]

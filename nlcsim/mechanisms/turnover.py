@@ -41,15 +41,15 @@ def draw_in(model) -> None:
     ``membership.inclusive`` = 0 only the founders ever take part.
     """
     st, sc = model.state, model.scenario
-    _draw_in(model.rng.random(st.rows), st.alive, st.school, model.function_effect[:, ONBOARDING].copy(),
-             DRAW_IN * sc.membership.inclusive, st.member)
+    _draw_in(model.rng.random(st.rows), st.alive, st.school, model.function_effect, DRAW_IN * sc.membership.inclusive,
+             st.member)
 
 
 @njit
-def _draw_in(draws, alive, school, onboarding, rate, member):
+def _draw_in(draws, alive, school, function_effect, rate, member):
     """:func:`draw_in` row by row (a row without a school reads the first school's onboarding; it is not alive)."""
     for r in range(draws.size):
-        if alive[r] and draws[r] < rate * onboarding[max(school[r], 0)]:
+        if alive[r] and draws[r] < rate * function_effect[max(school[r], 0), ONBOARDING]:
             member[r] = True
 
 
