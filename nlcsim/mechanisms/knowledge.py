@@ -89,7 +89,9 @@ def _draw_better_known(know, words, local_w, public_w, network, src, dst, draw, 
     recipient's, in column order.  They are found eight columns at a time on the
     words of ``know`` (``words``): levels are 0-3, so in each byte
     x + (0x7F - y) has its top bit set exactly where x > y, with no carry or
-    borrow between bytes; a word with no such byte is passed over at once.
+    borrow between bytes; a word with no such byte is passed over at once.  A
+    word's candidates are written all eight at once from a table of each byte's
+    set bits (only the first ones count), which spares a branch per candidate.
     Columns beyond the whole words are compared one by one.
     """
     n, width = src.size, know.shape[1]
@@ -99,7 +101,7 @@ def _draw_better_known(know, words, local_w, public_w, network, src, dst, draw, 
     table_of = -1
     chosen = np.full(n, width - 1, dtype=np.int64)
     total = np.empty(n)
-    cand = np.empty(width, dtype=np.int64)
+    cand = np.empty(width, dtype=np.int64)  # before word w at most 8w candidates, so its eight writes fit
     weight = np.empty(width)
     running = 0.0
     for e in range(n):
@@ -115,14 +117,15 @@ def _draw_better_known(know, words, local_w, public_w, network, src, dst, draw, 
             if mask:
                 # The byte flags gathered into one byte (bit b: column 8w + b), then its set bits in order.
                 flags = ((mask >> np.uint64(7)) * _GATHER) >> np.uint64(56)
-                for t in range(_BIT_COUNT[flags]):
-                    c = 8 * w + _BIT_AT[flags, t]
-                    cand[k], weight[k] = c, table[c]
-                    k += 1
+                for t in range(8):
+                    cand[k + t] = 8 * w + _BIT_AT[flags, t]
+                k += _BIT_COUNT[flags]
         for c in range(8 * n_words, width):
             if know[s, c] > know[d, c]:
-                cand[k], weight[k] = c, table[c]
+                cand[k] = c
                 k += 1
+        for t in range(k):
+            weight[t] = table[cand[t]]
         pick, running, total[e] = draw_one(weight, k, running, draw[e])
         if pick >= 0:
             chosen[e] = cand[pick]
