@@ -100,7 +100,10 @@ def record(model, inter, full: bool = True) -> tuple:
     n_t = max(n_teach, 1)
     n_i = inter.size
     per_teacher = n_i / n_t
-    model.activity.append(per_teacher)
+    w = model.week
+    if w == model.activity.size:
+        model.activity = np.concatenate([model.activity, np.empty(w)])
+    model.activity[w] = per_teacher
     if model.week < model.funding_end or model.funded_weeks == 0:
         model.funded_activity_sum += per_teacher
         model.funded_weeks += 1
@@ -116,7 +119,7 @@ def record(model, inter, full: bool = True) -> tuple:
         st.member, st.quality, st.school, live_school, st.nbr, st.fill, st.trust, st.last_used, model.week)
     n_active, pupil, leadership = _school_measures(st.school_status, live_school, st.pupil, model.function_effect)
     active_share = n_active / max(int(model.schools_ever), 1)
-    recent = _mean(np.array(model.activity[-13:]))
+    recent = _mean(model.activity[max(w - 12, 0):w + 1])
     ref = model.funded_activity_sum / max(model.funded_weeks, 1)
     sustain = active_share * min(1.0, recent / ref) if ref > 0 else 0.0
     reach, aware, s2s, n2n = knowledge_reach(model)

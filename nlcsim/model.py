@@ -19,6 +19,7 @@ from .agents import Leader, Network, School, Teacher
 from .errors import UserError
 from .jit import njit
 from .mechanisms import collaboration, engagement, events, funding, knowledge, leadership, partners, practice, pupils, trust, turnover
+from .mechanisms.learning import belief
 from .mechanisms.partners import Interactions
 from .population import build
 from .scenario import Scenario
@@ -93,7 +94,7 @@ class NLCModel(mesa.Model):
         self.influence_weight = INFLUENCE_WEIGHT
         self.created = 0
         self.schools_at_start = info["n_schools"]
-        self.activity: list[float] = []
+        self.activity = np.empty(64)  # interactions per teacher, week by week (the first ``week`` values)
         self.funded_activity_sum = 0.0
         self.funded_weeks = 0
         self.event_log: list[dict] = []
@@ -105,6 +106,8 @@ class NLCModel(mesa.Model):
 
         st.item_perceived[:] = np.where(st.item_field >= 0, self.perceive(st.item_effect), 0.0)
         st.pub_perceived[:] = self.perceive(st.pub_effect)
+        self.public_weights = knowledge.public_weights(self)  # no phase changes the public items
+        self.public_belief = belief(st.pub_perceived)
 
         self.networks = [Network(self, k) for k in range(st.net_alive.size)]
         self.schools = [School(self, k) for k in range(info["n_schools"])]

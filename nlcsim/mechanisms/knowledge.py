@@ -38,13 +38,19 @@ def item_weights(model) -> tuple[np.ndarray, np.ndarray]:
     """Weight of each item when choosing what to talk about or study.
 
     A clear focus concentrates attention on relevant items (seed 000 "Purpose
-    and focus"); believed-effective items are preferred.
+    and focus"); believed-effective items are preferred.  The public items
+    never change, so their weights are worked out once (:func:`public_weights`).
     """
     st = model.state
     c = 4.0 * model.scenario.purpose.clarity
     local = np.where(st.item_field >= 0, (0.05 + st.item_relevance) ** c * np.exp(2 * st.item_perceived), 0.0)
-    public = (0.05 + st.pub_relevance) ** c * np.exp(2 * st.pub_perceived)
-    return local, public
+    return local, model.public_weights
+
+
+def public_weights(model) -> np.ndarray:
+    """:func:`item_weights` of the public items."""
+    st = model.state
+    return (0.05 + st.pub_relevance) ** (4.0 * model.scenario.purpose.clarity) * np.exp(2 * st.pub_perceived)
 
 
 def _pick_better_known(model, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -179,7 +185,7 @@ def exchange(model, inter: Interactions) -> None:
     u = rng.random(2 * passed.size)  # two draws per item passed on: all the first draws, then all the second
     _take_up(st.know, st.school_flags(), st.school, st.network, st.slots, src, dst, col, pair, passed,
              inter.kind, inter.dissonance, u[: passed.size], u[passed.size:],
-             belief(st.item_perceived), belief(st.pub_perceived), model.enquiry_of_school,
+             belief(st.item_perceived), model.public_belief, model.enquiry_of_school,
              sc.capacity.support, sc.mechanisms.learning,
              st.item_effect, st.item_relevance, st.item_perceived, st.item_field, st.item_school,
              st.item_network, st.item_created, model.week, st.deep_learned, model.dirty, model.week_value)
