@@ -35,7 +35,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import timing  # noqa: E402  (a sibling module: benchmarks/ is a folder of scripts)
-from nlcsim import NLCModel, Scenario  # noqa: E402
+from nlcsim import NLCModel, Scenario, jit  # noqa: E402
 
 RESULTS = HERE / "results"
 SEED = 1
@@ -103,11 +103,12 @@ def england_scaling(weeks: int | None, repeats: int) -> list[dict]:
 
 
 # -- the comparisons ---------------------------------------------------------------------
-def versus_virus(repeats: int, england: dict, virus_steps: int) -> list[dict]:
+def versus_virus(repeats: int, england: dict, one_thread: dict, virus_steps: int) -> list[dict]:
     """Per agent-step time against virus_on_network: the baseline's size, ten networks, and England.
 
     England's nlcsim figure is the one-run measurement of section 3 (every
-    week of the run, as knowledge fills up); virus_on_network runs
+    week of the run, as knowledge fills up), and beside it the same run in one
+    thread (``one_thread``: section 2's); virus_on_network runs
     ``virus_steps`` steps at every size, enough for an outbreak that spreads
     to rise and fall.
     """
@@ -132,15 +133,22 @@ def versus_virus(repeats: int, england: dict, virus_steps: int) -> list[dict]:
                     "virus_infected_at_end": theirs["infected_at_end_median"],
                     "speedup": theirs["agent_step_us"] / ours_us})
         print(f"  vs virus_on_network, {label}: {out[-1]['speedup']:.2f}x", flush=True)
+    alone = dict(out[-1], population="england, one thread",
+                 nlcsim_agent_step_us=1e3 * one_thread["model_step_ms"] / one_thread["teachers"])
+    alone["speedup"] = alone["virus_agent_step_us"] / alone["nlcsim_agent_step_us"]
+    out.append(alone)
     return out
 
 
 def versus_floor(repeats: int, england_weeks: int) -> list[dict]:
     """Per step time against one bare sparse diffusion step over the same graph."""
     rows = []
-    for label, name, weeks in (("baseline (1 network)", "baseline", None), ("england", "england", england_weeks)):
+    for label, name, weeks, threads in (("baseline (1 network)", "baseline", None, None),
+                                        ("england", "england", england_weeks, None),
+                                        ("england, one thread", "england", england_weeks, 1)):
         sc = Scenario.load(name)
-        ours = timing.time_run(sc, seed=SEED, weeks=weeks, repeats=repeats if name == "baseline" else 1)
+        with jit.threads_at_most(threads or jit.thread_count()):
+            ours = timing.time_run(sc, seed=SEED, weeks=weeks, repeats=repeats if name == "baseline" else 1)
         model = NLCModel(sc, seed=SEED)
         floor = timing.sparse_floor(model)
         model.release()
@@ -214,7 +222,10 @@ def markdown(res: dict) -> str:
         f"{', '.join(f'{x:.1f}' for x in m['load_average'] or [])} and at the end: "
         f"{', '.join(f'{x:.1f}' for x in res.get('load_average_end') or [])}. "
         "Wall-clock times, best of the repeats; CPU time (this process) beside them where the machine was "
-        "shared, since a busy machine inflates wall time.",
+        "shared, since a busy machine inflates wall time. "
+        f"Five large phases of a step run in parts on up to {m.get('model_threads', 1)} threads "
+        "(`NLCSIM_THREADS`; results are the same to the bit whatever the number); the rows marked \"one thread\" "
+        "are the same England run in one. virus_on_network and the floor run in one thread.",
         "",
         "## Summary against the targets",
         "",
@@ -362,7 +373,7 @@ def main(argv=None) -> int:
     res["baseline_run"] = baseline_runs(repeats)
     res["sparse_floor"] = versus_floor(repeats, england_weeks=england_weeks)
     res["england"] = england_scaling(england_weeks, 3 if england_weeks is None else 1)
-    res["virus_on_network"] = versus_virus(max(repeats, 3), res["england"][0],
+    res["virus_on_network"] = versus_virus(max(repeats, 3), res["england"][0], res["sparse_floor"][-1],
                                            virus_steps=2 if args.smoke else 20 if args.quick else 100)
     res["phases"] = [phases("baseline", None), phases("england", england_weeks)]
     res["bounds"] = bounds(res, england_week=2 if args.smoke else 20 if args.quick else None)

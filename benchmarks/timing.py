@@ -38,7 +38,7 @@ import scipy.sparse as sparse
 
 from nlcsim import NLCModel, Scenario
 from nlcsim import model as model_module
-from nlcsim.jit import njit
+from nlcsim.jit import njit, thread_count
 from nlcsim.provenance import model_source, package_versions
 
 REPO = Path(__file__).resolve().parent.parent
@@ -72,6 +72,7 @@ def machine() -> dict:
         "logical_cores": os.cpu_count(),
         "physical_cores": physical,
         "usable_cores": usable,
+        "model_threads": thread_count(),
         "ram_gib": round(ram / 2**30, 1) if ram else None,
         "os": f"{platform.system()} {platform.release()}",
         **package_versions(),  # nlcsim, python, numpy, scipy, mesa ...

@@ -12,19 +12,29 @@ its own; so the cache is kept in a folder named after the digest of the
 model's source (:func:`nlcsim.provenance.model_source`, which covers every
 module that holds compiled loops: :func:`cache_dir`), and an edit anywhere
 starts a fresh one.
+
+A few loops whose work splits into independent parts (the exchanges' draws,
+block by block; practice targets, row by row) run their parts on threads
+where the work is large (:func:`in_parts`): the loops release the GIL, each
+part writes only its own results, and the parts are put together in order,
+so results are the same to the bit whatever the number of threads.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numba
 import numpy as np
 
+from .errors import UserError
 from .provenance import model_source
 
 SOURCE = Path(__file__).resolve().parent
@@ -159,3 +169,69 @@ def nothing_cached() -> bool:
                 if os.path.exists(index):
                     return False
     return True
+
+
+# -- threads for large phases ------------------------------------------------------------
+THREADS_VARIABLE = "NLCSIM_THREADS"
+_local = threading.local()  # this thread's limit (threads_at_most)
+_pool: dict = {}  # the threads of this process: {"pid", "size", "executor"}
+
+
+def thread_count() -> int:
+    """How many threads a large phase may use: ``NLCSIM_THREADS`` if it is set, else the
+    CPUs this process may run on; at most the limit :func:`threads_at_most` sets."""
+    text = os.environ.get(THREADS_VARIABLE, "").strip()
+    if text:
+        try:
+            count = int(text)
+        except ValueError:
+            count = 0
+        if count < 1:
+            raise UserError(f"{THREADS_VARIABLE}={text!r}: give a whole number of threads, 1 or more")
+    else:
+        count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    limit = getattr(_local, "limit", None)
+    return count if limit is None else min(count, limit)
+
+
+@contextlib.contextmanager
+def threads_at_most(count: int):
+    """Within this block, phases run in this thread use at most ``count`` threads (a
+    sweep, which runs many models side by side, runs each in one)."""
+    before = getattr(_local, "limit", None)
+    _local.limit = count
+    try:
+        yield
+    finally:
+        _local.limit = before
+
+
+def in_parts(work, n: int, block: int = 1, least: int = 4096) -> list:
+    """``work(start, stop)`` over ``range(n)``, the results of its parts in order.
+
+    With at least ``least`` items and more than one thread to use
+    (:func:`thread_count`), the range is cut into one contiguous part per
+    thread, each starting on a whole ``block``, and the parts run on threads;
+    otherwise ``work(0, n)`` runs here.  ``work`` must be a compiled loop that
+    releases the GIL and writes nothing another part reads.
+    """
+    count = thread_count() if n >= least else 1
+    blocks = -(-n // block)
+    count = min(count, blocks)
+    if count <= 1:
+        return [work(0, n)]
+    cuts = [min(n, (blocks * k // count) * block) for k in range(count + 1)]
+    executor = _executor(count)
+    futures = [executor.submit(work, cuts[k], cuts[k + 1]) for k in range(1, count)]
+    first = work(cuts[0], cuts[1])  # the first part in this thread
+    return [first] + [f.result() for f in futures]
+
+
+def _executor(count: int) -> ThreadPoolExecutor:
+    """This process's threads, at least ``count - 1`` of them (the caller runs one part
+    itself); made anew in a process forked from one that had them."""
+    pid = os.getpid()
+    if _pool.get("pid") != pid or _pool["size"] < count - 1:
+        _pool.update(pid=pid, size=count - 1,
+                     executor=ThreadPoolExecutor(max_workers=count - 1, thread_name_prefix="nlcsim"))
+    return _pool["executor"]

@@ -14,7 +14,7 @@ from operator import itemgetter
 
 import numpy as np
 
-from .jit import mean_of, njit, pairwise_sum
+from .jit import in_parts, mean_of, njit, pairwise_sum
 from .state import ACTIVE, DEEP, IMPORTED
 
 CHANGED = 0.1  # practice gain that counts as changed practice (0-1 scale)
@@ -114,9 +114,7 @@ def record(model, inter, full: bool = True) -> tuple:
     if not full:
         return tuple({**_UNOBSERVED, **always}.values())
     (practice_change, n_changed, engagement, n_deep, n_member, n_judged, improved_t, improved_m, weak,
-     school_wide, mean_trust, cross_recent) = _teacher_measures(
-        teach, st.practice, st.prior, st.engagement, st.engagement0, st.deep_learned, st.joined,
-        st.member, st.quality, st.school, live_school, st.nbr, st.fill, st.trust, st.last_used, model.week)
+     school_wide, mean_trust, cross_recent) = teacher_measures(model, teach)
     n_active, pupil, leadership = _school_measures(st.school_status, live_school, st.pupil, model.function_effect)
     active_share = n_active / max(int(model.schools_ever), 1)
     recent = _mean(model.activity[max(w - 12, 0):w + 1])
@@ -182,20 +180,47 @@ def _school_measures(status, live_school, pupil, function_effect):
     return n_active, pairwise_sum(values, 0, n_live) / n_live, strong / cells if cells else 0.0
 
 
-@njit
-def _teacher_measures(teach, practice, prior, engagement, engagement0, deep_learned, joined, member,
-                      quality, school, live_school, nbr, fill, trust, last_used, week):
-    """The per-teacher, per-school and per-tie measures of :func:`record`, teachers in row order.
+def teacher_measures(model, teach: np.ndarray) -> tuple:
+    """The per-teacher, per-school and per-tie measures of :func:`record`
+    (:func:`_teacher_totals`); in a large population the rows are gone through on
+    threads, a part each (:func:`~nlcsim.jit.in_parts`), and the parts put together in
+    row order."""
+    st = model.state
+    rows = (teach, st.practice, st.prior, st.engagement, st.engagement0, st.deep_learned, st.joined, st.member,
+            st.quality, st.school, st.school_alive.size, st.nbr, st.fill, st.trust, st.last_used, model.week)
+    if teach.size < TEACHERS_PARTS_FROM:
+        return _teacher_measures(rows, st.school_alive)
+    parts = in_parts(lambda start, stop: _teacher_rows(*rows, start, stop), teach.size, least=TEACHERS_PARTS_FROM)
+    gain, eng, counts, staff, adopted, ends = zip(*parts)
+    return _teacher_totals(np.concatenate(gain), np.concatenate(eng), sum(counts), sum(staff), sum(adopted),
+                           st.school_alive, np.concatenate(ends))
 
-    Means are NumPy's (:func:`~nlcsim.jit.mean_of`) over the values in row
-    order, so each is the one ``values.mean()`` gives, to the bit.
-    """
-    gain = np.empty(teach.size)
-    eng = np.empty(teach.size)
-    staff = np.zeros(live_school.size, dtype=np.int64)
-    adopted = np.zeros(live_school.size, dtype=np.int64)
-    n = n_changed = n_deep = n_member = n_judged = improved_t = improved_m = weak = 0
-    for r in range(teach.size):
+
+TEACHERS_PARTS_FROM = 4096  # rows from which they are gone through in parts
+
+
+@njit
+def _teacher_measures(rows, live_school):
+    """:func:`teacher_measures` in one thread."""
+    gain, eng, counts, staff, adopted, ends = _teacher_rows(*rows, 0, rows[0].size)
+    return _teacher_totals(gain, eng, counts, staff, adopted, live_school, ends)
+
+
+@njit
+def _teacher_rows(teach, practice, prior, engagement, engagement0, deep_learned, joined, member, quality, school,
+                  n_schools, nbr, fill, trust, last_used, week, start, stop):
+    """Rows ``start`` to ``stop`` of :func:`teacher_measures`: the teachers' practice gains
+    and engagement, in row order; the counts (changed practice, learned deeply, members,
+    judged, improved teaching, improved motivation, weak practice among the changed,
+    recent cross-school tie ends); each school's staff and adopters; the trust at every
+    tie end, in row order."""
+    gain = np.empty(stop - start)
+    eng = np.empty(stop - start)
+    counts = np.zeros(8, dtype=np.int64)
+    staff = np.zeros(n_schools, dtype=np.int64)
+    adopted = np.zeros(n_schools, dtype=np.int64)
+    n = 0
+    for r in range(start, stop):
         if not teach[r]:
             continue
         g = practice[r] - prior[r]
@@ -203,33 +228,43 @@ def _teacher_measures(teach, practice, prior, engagement, engagement0, deep_lear
         n += 1
         changed = g >= CHANGED
         deep = deep_learned[r] >= 1
-        n_changed += changed
-        n_deep += deep
-        n_member += member[r]
-        weak += changed and quality[r] < 0
+        counts[0] += changed
+        counts[1] += deep
+        counts[2] += member[r]
+        counts[6] += changed and quality[r] < 0
         staff[school[r]] += 1
         adopted[school[r]] += changed
         if joined[r] <= week - 26 or (week >= 26 and joined[r] == 0):  # in post at least 26 weeks
-            n_judged += 1
-            improved_t += deep or g >= 0.05
-            improved_m += engagement[r] - engagement0[r] >= IMPROVED
-    wide = live = 0  # schools still in the programme where at least half the staff changed practice
-    for s in range(live_school.size):
-        if live_school[s]:
-            live += 1
-            wide += staff[s] > 0 and adopted[s] >= 0.5 * staff[s]
-    ends = np.empty(nbr.size)
-    n_ends = cross = 0
-    for r in range(nbr.shape[0]):  # every tie end, in row order
+            counts[3] += 1
+            counts[4] += deep or g >= 0.05
+            counts[5] += engagement[r] - engagement0[r] >= IMPROVED
+    ends = np.empty((stop - start) * nbr.shape[1])
+    n_ends = 0
+    for r in range(start, stop):  # every tie end, in row order
         for k in range(fill[r]):  # the slots beyond a row's fill are empty
             j = nbr[r, k]
             if j < 0:
                 continue
             ends[n_ends] = trust[r, k]
             n_ends += 1
-            cross += teach[r] and school[j] != school[r] and last_used[r, k] > week - 13  # this week and the 12 before
-    return (mean_of(gain, n), n_changed, mean_of(eng, n), n_deep, n_member, n_judged, improved_t, improved_m,
-            weak, wide / max(live, 1), mean_of(ends, n_ends), cross)
+            counts[7] += teach[r] and school[j] != school[r] and last_used[r, k] > week - 13  # this week and the 12 before
+    return gain[:n], eng[:n], counts, staff, adopted, ends[:n_ends]
+
+
+@njit
+def _teacher_totals(gain, eng, counts, staff, adopted, live_school, ends):
+    """:func:`teacher_measures` from :func:`_teacher_rows`' parts put together.
+
+    Means are NumPy's (:func:`~nlcsim.jit.mean_of`) over the values in row
+    order, so each is the one ``values.mean()`` gives, to the bit.
+    """
+    wide = live = 0  # schools still in the programme where at least half the staff changed practice
+    for s in range(live_school.size):
+        if live_school[s]:
+            live += 1
+            wide += staff[s] > 0 and adopted[s] >= 0.5 * staff[s]
+    return (mean_of(gain, gain.size), counts[0], mean_of(eng, eng.size), counts[1], counts[2], counts[3], counts[4],
+            counts[5], counts[6], wide / max(live, 1), mean_of(ends, ends.size), counts[7])
 
 
 def knowledge_reach(model) -> tuple[float, float, float, float]:

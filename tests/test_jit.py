@@ -12,8 +12,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from nlcsim import jit
+from nlcsim.errors import UserError
 from nlcsim.provenance import MODEL_FILES, ROOT, model_source
 
 
@@ -56,3 +58,50 @@ def test_pairwise_sum_is_numpys_sum_to_the_bit():
         rows = values[: n - n % 4].reshape(4, -1) if n >= 4 else values.reshape(1, -1)
         for row, total in zip(rows, rows.sum(axis=1)):
             assert jit.pairwise_sum(np.ascontiguousarray(row), 0, row.size) == total
+
+
+def test_in_parts_cuts_on_whole_blocks_and_keeps_the_order(monkeypatch):
+    monkeypatch.setenv("NLCSIM_THREADS", "3")
+    seen = []
+
+    def work(start, stop):
+        seen.append((start, stop))
+        return np.arange(start, stop)
+
+    parts = jit.in_parts(work, 10_000, block=1024, least=4096)
+    assert len(parts) == 3
+    assert np.array_equal(np.concatenate(parts), np.arange(10_000))
+    assert all(start % 1024 == 0 for start, _ in seen)
+    assert jit.in_parts(work, 4095, block=1024, least=4096)[0].size == 4095  # too small: one part, here
+    assert len(jit.in_parts(work, 5000, block=4096, least=10)) == 2  # never more parts than blocks
+    with jit.threads_at_most(1):
+        assert len(jit.in_parts(work, 10_000, block=1024, least=4096)) == 1
+
+
+def test_the_thread_count_comes_from_nlcsim_threads_or_the_cpus(monkeypatch):
+    monkeypatch.setenv("NLCSIM_THREADS", "5")
+    assert jit.thread_count() == 5
+    with jit.threads_at_most(2):
+        assert jit.thread_count() == 2
+    assert jit.thread_count() == 5
+    monkeypatch.delenv("NLCSIM_THREADS")
+    assert jit.thread_count() >= 1
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv("NLCSIM_THREADS", bad)
+        with pytest.raises(UserError, match="NLCSIM_THREADS"):
+            jit.thread_count()
+
+
+def test_a_sweeps_runs_use_one_thread_each(monkeypatch):
+    from nlcsim.sweeps import models
+
+    seen = []
+
+    class Probe:
+        def run(self, overrides, seed):
+            seen.append(jit.thread_count())
+            return {}, None
+
+    monkeypatch.setenv("NLCSIM_THREADS", "4")
+    models.run_batch(Probe(), 1, [(0, 0, 0, {}), (1, 0, 1, {})])
+    assert seen == [1, 1]

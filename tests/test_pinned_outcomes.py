@@ -53,3 +53,18 @@ def test_a_pinned_run_gives_the_same_outcomes(pinned):
         "final outcomes changed; after a deliberate model change run `python benchmarks/pin_outcomes.py`")
     assert now["timeseries_sha256"] == pinned["timeseries_sha256"], (
         "the weekly time series changed; after a deliberate model change run `python benchmarks/pin_outcomes.py`")
+
+
+ENGLAND = [c for c in PINS["cases"] if c["scenario"] == "england"]
+
+
+@pytest.mark.parametrize("threads", ["1", "2", "3"])
+def test_the_england_pin_holds_whatever_the_number_of_threads(threads, monkeypatch):
+    # England is large enough for the exchanges' draws, practice targets, influence,
+    # decay and the weekly record to run in parts on threads (nlcsim.jit.in_parts).
+    assert ENGLAND
+    monkeypatch.setenv("NLCSIM_THREADS", threads)
+    pinned = ENGLAND[0]
+    now = pin_outcomes.fingerprint(case_of(pinned))
+    assert now["final"] == pinned["final"]
+    assert now["timeseries_sha256"] == pinned["timeseries_sha256"]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..draws import draw_one, first_above
-from ..jit import njit
+from ..jit import in_parts, njit
 from ..state import CO_CONSTRUCTED, DEEP, IMPORTED, JOINT_WORK, PROFOUND, SHALLOW, learn_pairs
 from .learning import belief, depth
 from .partners import Interactions
@@ -65,8 +65,17 @@ def _pick_better_known(model, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndar
     st = model.state
     local_w, public_w = model.weights
     draw = model.rng.random(src.size)  # one uniform draw per exchange, in exchange order
-    chosen, total = _draw_better_known(st.know, know_words(st.know), local_w, public_w, st.network, src, dst, draw,
-                                       PICK_BLOCK)
+    words = know_words(st.know)
+
+    def part(start, stop):  # whole blocks of exchanges, each with its own running sum
+        return _draw_better_known(st.know, words, local_w, public_w, st.network, src[start:stop], dst[start:stop],
+                                  draw[start:stop], PICK_BLOCK)
+
+    parts = in_parts(part, src.size, PICK_BLOCK, least=4 * PICK_BLOCK)
+    if len(parts) == 1:
+        chosen, total = parts[0]
+    else:
+        chosen, total = (np.concatenate(column) for column in zip(*parts))
     return chosen, total > 0
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..jit import njit, pairwise_sum
+from ..jit import in_parts, njit, pairwise_sum
 
 DEPTH_WEIGHT = np.array([0.0, 0.0, 1.0, 1.6])
 TIE_INFLUENCE = np.array([0.0, 0.0, 0.5, 1.0])  # by the tie's last type of collaboration
@@ -34,8 +34,13 @@ def refresh_targets(model, rows: np.ndarray) -> None:
     st = model.state
     if rows.size == 0:
         return
-    strength = _strength(rows, st.know, st.network, st.item_relevance, st.pub_relevance, st.item_effect,
+
+    def part(start, stop):  # each row's strength and quality are its own
+        return _strength(rows[start:stop], st.know, st.network, st.item_relevance, st.pub_relevance, st.item_effect,
                          st.pub_effect, st.quality)
+
+    parts = in_parts(part, rows.size, least=2048)
+    strength = parts[0] if len(parts) == 1 else np.concatenate(parts)
     st.target[rows] = 1.0 - (1.0 - st.base[rows]) * np.exp(-0.35 * strength)  # NumPy's exp, as everywhere
 
 
@@ -83,33 +88,57 @@ def influence(model) -> None:
     """Friedkin-Johnsen pull toward trusted colleagues' practice over recent deep ties.
 
     Works on the tie ends used in the last ``RECENT`` weeks only (a few of
-    the slots); a removed tie's slot has no type, so it never counts.
+    the slots); a removed tie's slot has no type, so it never counts.  Every
+    row's pull is read from everyone's practice before any of it moves; in a
+    large population the rows' sums are taken on threads, a part of the rows
+    each (:func:`~nlcsim.jit.in_parts`).
     """
     st = model.state
-    _influence(st.practice, st.engagement, st.alive, st.nbr, st.fill, st.trust, st.last_used, st.last_type,
-               model.week - RECENT, model.influence_weight)
+    since, weight = model.week - RECENT, model.influence_weight
+    if st.rows < INFLUENCE_PARTS_FROM:
+        _influence(st.practice, st.engagement, st.alive, st.nbr, st.fill, st.trust, st.last_used, st.last_type,
+                   since, weight)
+        return
+    parts = in_parts(lambda start, stop: _pulls(st.practice, st.nbr, st.fill, st.trust, st.last_used, st.last_type,
+                                                since, start, stop), st.rows, least=INFLUENCE_PARTS_FROM)
+    if any(part[2] for part in parts):
+        total, pull = (np.concatenate(column) for column in list(zip(*parts))[:2])
+        _pull_toward(st.practice, st.engagement, st.alive, total, pull, weight)
+
+
+INFLUENCE_PARTS_FROM = 4096  # rows from which the sums are taken in parts
 
 
 @njit
 def _influence(practice, engagement, alive, nbr, fill, trust, last_used, last_type, since, weight):
-    """:func:`influence`: each row's trust- and type-weighted sums over its deep tie ends
-    used since week ``since``, in slot order, read from everyone's practice before any
-    of it moves; then the pull, clipped to 0-1.  Nothing moves if no tie end counts."""
-    rows = nbr.shape[0]
-    total = np.zeros(rows)
-    pull = np.zeros(rows)
-    any_end = False
-    for r in range(rows):
+    """:func:`influence` in one thread: the sums, then the pull; nothing moves if no tie end counts."""
+    total, pull, counted = _pulls(practice, nbr, fill, trust, last_used, last_type, since, 0, nbr.shape[0])
+    if counted:
+        _pull_toward(practice, engagement, alive, total, pull, weight)
+
+
+@njit
+def _pulls(practice, nbr, fill, trust, last_used, last_type, since, start, stop):
+    """Rows ``start`` to ``stop``'s trust- and type-weighted sums over their deep tie ends
+    used since week ``since``, in slot order, and whether any tie end counts."""
+    total = np.zeros(stop - start)
+    pull = np.zeros(stop - start)
+    counted = False
+    for r in range(start, stop):
         for s in range(fill[r]):  # the slots beyond a row's fill are empty
             kind = last_type[r, s]
             if last_used[r, s] >= since and kind >= 2:
                 w = trust[r, s] * TIE_INFLUENCE[kind]
-                total[r] += w
-                pull[r] += w * practice[nbr[r, s]]
-                any_end = True
-    if not any_end:
-        return
-    for r in range(rows):
+                total[r - start] += w
+                pull[r - start] += w * practice[nbr[r, s]]
+                counted = True
+    return total, pull, counted
+
+
+@njit
+def _pull_toward(practice, engagement, alive, total, pull, weight):
+    """Each row's practice pulled toward its sums' mean, clipped to 0-1."""
+    for r in range(practice.size):
         mean = pull[r] / max(total[r], 1e-12)
         alpha = weight * engagement[r] * (1.0 if total[r] > 0 else 0.0) * (1.0 if alive[r] else 0.0)
         practice[r] = min(max(practice[r] + alpha * (mean - practice[r]), 0.0), 1.0)

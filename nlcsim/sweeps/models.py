@@ -23,6 +23,8 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import pandas as pd
 
+from ..jit import threads_at_most
+
 ERROR_CHARS = 2000  # error text kept per failed run: the message and the innermost frames
 
 
@@ -110,19 +112,22 @@ def run_batch(model, experiment_seed: int, runs: list[tuple[int, int, int, dict]
     """Run a batch of (run_id, point, replicate, overrides); never raises for a failing run.
 
     A run that raises is returned with status "failed" and its error text, so
-    one bad corner of the parameter space cannot stop a sweep.
+    one bad corner of the parameter space cannot stop a sweep.  Each model runs
+    in one thread: a sweep's runs go side by side on the cores already.
     """
-    out = []
-    for run_id, point, replicate, overrides in runs:
-        start = time.perf_counter()
-        record: dict[str, Any] = {"run_id": run_id, "point": point, "replicate": replicate}
-        try:
-            outcomes, ts = model.run(overrides, run_seed(experiment_seed, point, replicate))
-            record.update(status="ok", error=None, outcomes=dict(outcomes), timeseries=ts)
-        except Exception as err:  # recorded, counted and shown; the sweep goes on
-            text = "".join(traceback.format_exception(type(err), err, err.__traceback__, limit=-4))
-            record.update(status="failed", error=f"{type(err).__name__}: {err}\n{text}"[:ERROR_CHARS],
-                          outcomes={}, timeseries=None)
-        record["seconds"] = time.perf_counter() - start
-        out.append(record)
-    return out
+    with threads_at_most(1):
+        return [_run_one(model, experiment_seed, *run) for run in runs]
+
+
+def _run_one(model, experiment_seed: int, run_id: int, point: int, replicate: int, overrides: dict) -> dict:
+    start = time.perf_counter()
+    record: dict[str, Any] = {"run_id": run_id, "point": point, "replicate": replicate}
+    try:
+        outcomes, ts = model.run(overrides, run_seed(experiment_seed, point, replicate))
+        record.update(status="ok", error=None, outcomes=dict(outcomes), timeseries=ts)
+    except Exception as err:  # recorded, counted and shown; the sweep goes on
+        text = "".join(traceback.format_exception(type(err), err, err.__traceback__, limit=-4))
+        record.update(status="failed", error=f"{type(err).__name__}: {err}\n{text}"[:ERROR_CHARS],
+                      outcomes={}, timeseries=None)
+    record["seconds"] = time.perf_counter() - start
+    return record
