@@ -199,11 +199,17 @@ def threads_at_most(count: int):
     """Within this block, phases run in this thread use at most ``count`` threads (a
     sweep, which runs many models side by side, runs each in one)."""
     before = getattr(_local, "limit", None)
-    _local.limit = count
+    limit_threads(count)
     try:
         yield
     finally:
         _local.limit = before
+
+
+def limit_threads(count: int | None) -> None:
+    """From now on, phases run in this thread use at most ``count`` threads (None: no
+    limit); the initializer of worker processes that run models side by side."""
+    _local.limit = count
 
 
 def in_parts(work, n: int, block: int = 1, least: int = 4096) -> list:

@@ -20,6 +20,7 @@ import pandas as pd
 from scipy import stats
 
 from . import __version__
+from .jit import limit_threads
 from .measures import OUTCOMES
 from .provenance import model_source
 from .run import RunResult, replicate_seeds, run
@@ -42,8 +43,8 @@ def run_replicates(scenario: Scenario | str = "baseline", seed: int = 1, reps: i
     jobs = [(sc, ss) for ss in replicate_seeds(seed, reps)]
     if workers <= 1 or reps == 1:
         return [run_job(j) for j in jobs]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(run_job, jobs))
+    with ProcessPoolExecutor(max_workers=workers, initializer=limit_threads, initargs=(1,)) as pool:
+        return list(pool.map(run_job, jobs))  # the processes fill the cores: each runs its models in one thread
 
 
 def mean_ci(values, level: float = 0.95) -> tuple[float, float, float, float]:

@@ -105,3 +105,19 @@ def test_a_sweeps_runs_use_one_thread_each(monkeypatch):
     monkeypatch.setenv("NLCSIM_THREADS", "4")
     models.run_batch(Probe(), 1, [(0, 0, 0, {}), (1, 0, 1, {})])
     assert seen == [1, 1]
+
+
+def test_a_thread_limit_holds_in_its_own_thread_only(monkeypatch):
+    import threading
+
+    monkeypatch.setenv("NLCSIM_THREADS", "4")
+    seen = {}
+
+    def worker():
+        jit.limit_threads(1)  # as the initializer of processes that run models side by side does
+        seen["worker"] = jit.thread_count()
+
+    t = threading.Thread(target=worker)
+    t.start()
+    t.join()
+    assert seen["worker"] == 1 and jit.thread_count() == 4

@@ -42,6 +42,7 @@ from scipy import stats
 
 from .. import __version__
 from ..errors import UserError, make_folder
+from ..jit import limit_threads
 from ..provenance import model_source
 from ..measures import FLOW, OUTCOMES
 from ..replicates import mean_ci, outcome_ci, outcomes_table, run_job, timeseries_table
@@ -574,7 +575,8 @@ def compare(scenarios: Sequence[Scenario | str], baseline: str | None = None, re
                         sources=sources)
     history = []
     use_pool = workers > 1 and len(options) * min(cap, batch if auto else cap) > 1
-    pool = ProcessPoolExecutor(max_workers=workers) if use_pool else None
+    # The processes fill the cores: each runs its models in one thread.
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=limit_threads, initargs=(1,)) if use_pool else None
     try:
         done = 0
         while done < cap:

@@ -46,6 +46,7 @@ import pandas as pd
 
 from .. import __version__
 from ..errors import UserError
+from ..jit import limit_threads
 from ..measures import COLUMNS, OUTCOMES
 from ..model import check_seed
 from ..provenance import model_source
@@ -556,7 +557,7 @@ def run_patterns(patterns: Sequence[Pattern], reps: int | None = None, workers: 
             if progress:
                 progress(k + 1, len(jobs))
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=limit_threads, initargs=(1,)) as pool:  # one thread each
             for k, out in enumerate(pool.map(_one_run, jobs, chunksize=2)):
                 results[out[0]] = out[1:]
                 if progress:
