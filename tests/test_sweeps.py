@@ -585,10 +585,12 @@ def test_an_interrupted_session_records_the_runs_it_saved_and_resumes_exactly(tm
     session, = load_manifest(out)["sessions"]
     assert len(saved) == 7 and session["ran"] == len(saved)
     assert session["failed"] == 1 == int((load_results(out)["status"] == "failed").sum())
+    assert session["interrupted"] is True and session["ended"]  # stopped, with its end time
     summary = sweep(exp, out, workers=1, progress=False, model=linear_in_a, chunk_runs=3)
     assert summary.done_before == 7 and summary.ran == 5 and summary.complete
     assert sorted(recorded_run_ids(out)) == list(range(12))
-    assert [s["ran"] for s in load_manifest(out)["sessions"]] == [7, 5]
+    stopped, resumed = load_manifest(out)["sessions"]
+    assert [stopped["ran"], resumed["ran"]] == [7, 5] and "interrupted" not in resumed
 
 
 def linear_in_a(params, seed):

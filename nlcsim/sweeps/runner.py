@@ -342,6 +342,7 @@ def sweep(experiment: str | Path | Mapping | Experiment, out: str | Path | None 
         executor = None
         tally = _Tally()
         session = 0
+        finished = False
         try:
             if todo > 0:
                 executor = _make_executor(runner_model, exp.seed, workers, scheduler, client)
@@ -349,13 +350,17 @@ def sweep(experiment: str | Path | Mapping | Experiment, out: str | Path | None 
                                                "version": __version__})
                 _run(exp, design, done, total, store, session, executor, runner_model, chunk_runs,
                      flush_seconds, progress, tally)
+            finished = True
         finally:
             if executor is not None:
                 executor.close()
             seconds = time.perf_counter() - start
             if session:  # also after an interrupt: the counts are those of the committed chunks
-                store.end_session(session, {"ran": tally.ran, "failed": tally.failed, "lost_workers": tally.lost,
-                                            "seconds": round(seconds, 3)})
+                end = {"ran": tally.ran, "failed": tally.failed, "lost_workers": tally.lost,
+                       "seconds": round(seconds, 3)}
+                if not finished:  # Ctrl-C, SIGTERM (which the command turns into an exception), an error
+                    end["interrupted"] = True
+                store.end_session(session, end)
         failed_total = _count_failed(store)
     return SweepSummary(store.root, exp.name, exp.design, n_points, replicates, total, len(done), tally.ran,
                         tally.failed, failed_total, tally.lost, seconds,
