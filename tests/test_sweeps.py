@@ -836,3 +836,44 @@ def test_a_heatmap_over_two_of_three_factors_does_not_count_the_third_factors_le
     one_failed = table.assign(status=np.where((table["a"] == 0) & (table["b"] == 0) & (table["c"] == 10), "failed", "ok"))
     gap = marginal_cells(grid_cells(one_failed, ["a", "b", "c"], "y"), ["a", "b"])
     assert np.isnan(gap["mean"].iloc[0]) and np.isfinite(gap["mean"].iloc[1:]).all()
+
+
+def test_a_folder_takes_one_runner_at_a_time_and_is_free_again_after(tmp_path):
+    from nlcsim.errors import UserError
+    from nlcsim.sweeps.store import ResultsStore
+
+    with ResultsStore(tmp_path / "r").lock():
+        with pytest.raises(UserError, match="another sweep is writing to this folder right now"):
+            with ResultsStore(tmp_path / "r").lock():
+                pass
+    with ResultsStore(tmp_path / "r").lock():  # released when the first runner let go
+        pass
+
+
+def test_without_flock_the_folder_is_locked_as_on_windows(tmp_path, monkeypatch):
+    import types
+
+    from nlcsim.errors import UserError
+    from nlcsim.sweeps.store import ResultsStore
+
+    def locking(fd, mode, nbytes):  # msvcrt.locking's contract: OSError when another handle holds the bytes
+        key = os.fstat(fd).st_ino
+        if mode == fake.LK_UNLCK:
+            held.discard(key)
+        elif key in held:
+            raise OSError("locked")
+        else:
+            held.add(key)
+            taken.append(key)
+
+    held, taken = set(), []
+    fake = types.SimpleNamespace(LK_NBLCK=2, LK_UNLCK=0, locking=locking)
+    monkeypatch.setitem(sys.modules, "fcntl", None)  # import fcntl now fails, as on Windows
+    monkeypatch.setitem(sys.modules, "msvcrt", fake)
+    with ResultsStore(tmp_path / "r").lock():
+        with pytest.raises(UserError, match="another sweep is writing"):
+            with ResultsStore(tmp_path / "r").lock():
+                pass
+    assert taken and not held  # taken through msvcrt, and released
+    with ResultsStore(tmp_path / "r").lock():
+        pass

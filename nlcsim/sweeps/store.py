@@ -147,20 +147,18 @@ class ResultsStore:
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
-        """Hold the folder for one runner at a time (released by the OS if the runner dies)."""
+        """Hold the folder for one runner at a time (released by the OS if the runner dies):
+        ``flock`` on POSIX, a byte-range lock (``msvcrt.locking``) on Windows."""
         self.root.mkdir(parents=True, exist_ok=True)
-        try:
-            import fcntl
-        except ImportError:  # no advisory locks on this platform
-            yield
-            return
         fh = open(self.root / ".lock", "a+")
         try:
+            unlock = _lock_file(fh)
+            if unlock is None:
+                raise UserError(f"{self.root}: another sweep is writing to this folder right now")
             try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise UserError(f"{self.root}: another sweep is writing to this folder right now") from None
-            yield
+                yield
+            finally:
+                unlock()
         finally:
             fh.close()
 
@@ -237,3 +235,29 @@ class ResultsStore:
                           stacklevel=2)
             df = df.drop_duplicates("run_id", keep="first").reset_index(drop=True)
         return df
+
+
+def _lock_file(fh):
+    """Take an exclusive lock on the open file ``fh`` without waiting; returns what
+    releases it, or None if another process holds it."""
+    try:
+        import fcntl
+    except ImportError:
+        import msvcrt  # Windows: lock the file's first byte
+
+        fh.seek(0)
+        try:
+            msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return None
+
+        def unlock():
+            fh.seek(0)
+            msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
+
+        return unlock
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return None
+    return lambda: fcntl.flock(fh, fcntl.LOCK_UN)
