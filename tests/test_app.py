@@ -194,6 +194,16 @@ def test_events_that_cannot_happen_say_why_and_draw_no_mark(small_preset):
     assert model.event_log[-1]["skipped"] == "the run has ended"
 
 
+def test_events_of_the_same_week_share_one_mark_and_one_label():
+    from nlcsim.app.draw import event_labels
+
+    events = [{"week": 5, "kind": "head_leaves", "school": 1}, {"week": 5, "kind": "school_joins", "school": 9},
+              {"week": 5, "kind": "head_leaves", "school": 2}, {"week": 5, "kind": "funding_cut"},
+              {"week": 8, "kind": "broker_leaves", "skipped": "no broker left"},
+              {"week": 9, "kind": "school_leaves", "school": 3}]
+    assert event_labels(events) == {5: "2 x head leaves, school joins", 9: "school leaves"}
+
+
 def test_a_trainers_cut_before_the_scheduled_one_leaves_the_scheduled_one_doing_nothing():
     model = NLCModel("funding_cut_early", seed=1)
     for _ in range(30):

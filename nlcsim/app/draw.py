@@ -330,13 +330,26 @@ _EVENT_MARK = {"head_leaves": "head leaves", "broker_leaves": "broker leaves", "
 
 
 def _mark_events(ax, snap, label: bool) -> None:
-    """A dotted line for each event a trainer (or the scenario) set off, named on the first plot."""
-    for event in snap.events:
+    """A dotted line for each week with events a trainer (or the scenario) set off, named on
+    the first plot: one label per week, so that events of the same week do not overlap."""
+    for week, text in event_labels(snap.events).items():
+        ax.axvline(week, color="#444444", linewidth=1.2, linestyle=":", zorder=4)
+        if label:
+            ax.text(week, 0.03, text + " ", transform=ax.get_xaxis_transform(),
+                    rotation=90, fontsize=FONT - 4, color="#444444", ha="right", va="bottom", zorder=4)
+
+
+def event_labels(events: list[dict]) -> dict[int, str]:
+    """Each week's marked events as one label, in the order they happened: "head leaves,
+    2 x school joins"; events that did not happen are left out."""
+    by_week: dict[int, dict[str, int]] = {}
+    for event in events:
         if event["kind"] in _EVENT_MARK and "skipped" not in event:
-            ax.axvline(event["week"], color="#444444", linewidth=1.2, linestyle=":", zorder=4)
-            if label:
-                ax.text(event["week"], 0.03, _EVENT_MARK[event["kind"]] + " ", transform=ax.get_xaxis_transform(),
-                        rotation=90, fontsize=FONT - 4, color="#444444", ha="right", va="bottom", zorder=4)
+            names = by_week.setdefault(event["week"], {})
+            name = _EVENT_MARK[event["kind"]]
+            names[name] = names.get(name, 0) + 1
+    return {week: ", ".join(name if n == 1 else f"{n} x {name}" for name, n in names.items())
+            for week, names in by_week.items()}
 
 
 def _year_axis(ax, snap, show_label: bool) -> None:
