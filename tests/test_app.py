@@ -461,3 +461,20 @@ def test_trainer_drives_the_network_in_a_browser_with_no_network(app_url, artifa
     expect(compare).to_be_visible(timeout=60_000)
     page.screenshot(path=artifacts / "app_3_side_by_side.png")
     assert outside == []
+
+
+def test_the_network_view_redraws_its_schools_only_when_they_change(small_preset):
+    from nlcsim.app.draw import NetworkPicture
+
+    model = TrainerModel(Settings(preset=small_preset))
+    picture = NetworkPicture(dpi=40)
+    picture.png(snapshot(model))
+    kept = list(picture._school_artists)
+    model.step()
+    picture.png(snapshot(model))
+    assert picture._school_artists == kept and all(a.axes is picture.ax for a in kept)  # kept, not redrawn
+    model.school_joins()
+    picture.png(snapshot(model))
+    assert picture._school_artists != kept and not any(a.axes for a in kept)  # redrawn with the new school
+    joined = f"S{np.count_nonzero(model.state.school_alive)}"
+    assert joined in [t.get_text() for t in picture.ax.texts]  # its name, drawn over the ties

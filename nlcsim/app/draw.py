@@ -143,6 +143,22 @@ def _marker_area(ax, snap, live_schools: int) -> float:
 
 def draw_network(ax, snap) -> None:
     """Schools as clusters, teachers by practice and role, ties by collaboration type."""
+    draw_schools(ax, snap)
+    draw_people(ax, snap)
+
+
+def school_key(snap) -> tuple:
+    """What :func:`draw_schools` draws from: the schools in the programme and which are dormant."""
+    live = np.flatnonzero(snap.school_alive)
+    return (tuple(live), tuple(snap.school_status[live] == DORMANT), snap.cluster_radius, snap.first_schools,
+            tuple(map(tuple, snap.school_xy[live])))
+
+
+def draw_schools(ax, snap, inner_labels: bool = True) -> list:
+    """The axes' frame and each school's circle and name (what changes only when a school
+    joins, leaves or falls dormant); returns the artists.  ``inner_labels=False`` leaves out
+    the names of the schools that joined (inside the ring, where ties cross them: the app
+    draws those over the ties each frame, :func:`draw_inner_labels`)."""
     ax.set_aspect("equal")
     ax.set_axis_off()
     rc = snap.cluster_radius
@@ -150,23 +166,46 @@ def draw_network(ax, snap) -> None:
     ax.set_xlim(-1 - pad, 1 + pad)
     ax.set_ylim(-1 - pad, 1 + pad)
     ax.apply_aspect()  # now, not at draw time: the app draws single artists onto a kept background
-    live = np.flatnonzero(snap.school_alive)
-    for s in live:
+    artists = []
+    for s in np.flatnonzero(snap.school_alive):
         cx, cy = snap.school_xy[s]
         dormant = snap.school_status[s] == DORMANT
-        ax.add_patch(Circle((cx, cy), rc * 1.12, facecolor="white" if dormant else "#f0f0f0",
-                            edgecolor="#8c8c8c" if dormant else "#dcdcdc", linestyle=(0, (4, 3)) if dormant else "-",
-                            linewidth=1.6, zorder=0))
-        norm = np.hypot(cx, cy)
-        ux, uy = (cx / norm, cy / norm) if norm > 1e-9 else (0.0, -1.0)
-        if s >= snap.first_schools:  # inner ring: label below
-            ux, uy = 0.0, -1.0
-        d = rc * 1.12 + 0.035
-        ha = "left" if ux > 0.35 else "right" if ux < -0.35 else "center"
-        va = "bottom" if uy > 0.35 else "top" if uy < -0.35 else "center"
-        ax.text(cx + ux * d, cy + uy * d, f"S{s + 1}", ha=ha, va=va, fontsize=FONT,
-                color="#8c8c8c" if dormant else "#1a1a1a", weight="bold", style="italic" if dormant else "normal",
-                zorder=6)
+        # add_artist, not add_patch: the limits are set above, and add_patch's update of the data limits
+        # took a quarter of a frame.
+        artists.append(ax.add_artist(Circle((cx, cy), rc * 1.12, facecolor="white" if dormant else "#f0f0f0",
+                                            edgecolor="#8c8c8c" if dormant else "#dcdcdc",
+                                            linestyle=(0, (4, 3)) if dormant else "-", linewidth=1.6, zorder=0)))
+        if inner_labels or s < snap.first_schools:
+            artists.append(_school_label(ax, snap, s))
+    return artists
+
+
+def draw_inner_labels(ax, snap) -> None:
+    """The names of the schools that joined, inside the ring (see :func:`draw_schools`)."""
+    for s in np.flatnonzero(snap.school_alive):
+        if s >= snap.first_schools:
+            _school_label(ax, snap, s)
+
+
+def _school_label(ax, snap, s: int):
+    """School ``s``'s name beside its circle, outward on the ring and below it inside."""
+    cx, cy = snap.school_xy[s]
+    dormant = snap.school_status[s] == DORMANT
+    norm = np.hypot(cx, cy)
+    ux, uy = (cx / norm, cy / norm) if norm > 1e-9 else (0.0, -1.0)
+    if s >= snap.first_schools:  # inner ring: label below
+        ux, uy = 0.0, -1.0
+    d = snap.cluster_radius * 1.12 + 0.035
+    ha = "left" if ux > 0.35 else "right" if ux < -0.35 else "center"
+    va = "bottom" if uy > 0.35 else "top" if uy < -0.35 else "center"
+    return ax.text(cx + ux * d, cy + uy * d, f"S{s + 1}", ha=ha, va=va, fontsize=FONT,
+                   color="#8c8c8c" if dormant else "#1a1a1a", weight="bold", style="italic" if dormant else "normal",
+                   zorder=6)
+
+
+def draw_people(ax, snap) -> None:
+    """Ties and teachers, on axes :func:`draw_schools` has framed."""
+    live = np.flatnonzero(snap.school_alive)
     # Ties, shallow under deep so joint work stays on top.
     order = np.argsort(snap.tie_type, kind="stable")
     colours, widths = _tie_colours(snap)
@@ -485,7 +524,8 @@ class _Picture:
     def _added(self) -> list:
         out = [t for t in self.fig.texts if getattr(t, "_nlc_changing", False)]
         for ax in self.fig.axes:
-            out += [a for a in (*ax.lines, *ax.collections, *ax.patches, *ax.texts)]
+            out += [a for a in (*ax.lines, *ax.collections, *ax.patches, *ax.texts)
+                    if not getattr(a, "_nlc_fixed", False)]
             legend = ax.get_legend()
             if legend is not None and getattr(legend, "_nlc_changing", False):
                 out.append(legend)
@@ -501,6 +541,16 @@ class _Picture:
         t._nlc_changing = True
         return t
 
+    @staticmethod
+    def _schools(ax, snap, drawn: list) -> list:
+        """The schools on ``ax`` drawn anew as fixed parts (``drawn``: the ones drawn before)."""
+        for artist in drawn:
+            artist.remove()
+        artists = draw_schools(ax, snap, inner_labels=False)
+        for artist in artists:
+            artist._nlc_fixed = True
+        return artists
+
 
 class NetworkPicture(_Picture):
     """The app's network view: legend and colour key drawn once, the network every frame."""
@@ -511,12 +561,17 @@ class NetworkPicture(_Picture):
         self.ax.set_axis_off()
         network_legend(self.fig, loc="lower left", ncol=3, fontsize=FONT - 1, bbox=(0.0, 0.06))
         practice_colourbar(self.fig, (0.3, 0.045, 0.4, 0.022))
+        self._school_artists: list = []
 
     def _fixed(self, snap) -> tuple:
-        return ()
+        key = school_key(snap)
+        if key != self._fixed_for:
+            self._school_artists = self._schools(self.ax, snap, self._school_artists)
+        return key
 
     def _changing(self, snap) -> None:
-        draw_network(self.ax, snap)
+        draw_people(self.ax, snap)
+        draw_inner_labels(self.ax, snap)
         self._title(0.02, 0.965, week_title(snap), fontsize=FONT + 3, va="center", weight="bold")
 
 
@@ -551,20 +606,25 @@ class ComparePicture(_Picture):
         self.axes = np.array([self.fig.add_subplot(grid[0, c]) for c in range(4)])
         network_legend(self.fig, loc="lower center", ncol=5, fontsize=FONT - 2, bbox=(0.5, 0.32))
         series_key(self.fig, bbox=(0.5, 0.0), ncol=4, mix=False)
+        self._school_artists: list = [[], []]
 
     def _fixed(self, snap_a, snap_b, label_a: str, label_b: str) -> tuple:
-        key = (snap_a.weeks, snap_a.weeks_per_year, practice_top([snap_a, snap_b]), label_a, label_b)
+        key = (snap_a.weeks, snap_a.weeks_per_year, practice_top([snap_a, snap_b]), label_a, label_b,
+               school_key(snap_a), school_key(snap_b))
         if key != self._fixed_for:
             style_series(self.axes, snap_a, compare=True, practice_top=key[2])
             for ax, label, which, style in ((self.net_axes[0], label_a, "A", "solid"),
                                             (self.net_axes[1], label_b, "B", "dashed")):
                 ax.set_title(f"{which}: {label}  ({style} lines below)", fontsize=FONT + 3, loc="center",
                              weight="bold")
+            self._school_artists = [self._schools(ax, snap, drawn) for ax, snap, drawn
+                                    in zip(self.net_axes, (snap_a, snap_b), self._school_artists)]
         return key
 
     def _changing(self, snap_a, snap_b, label_a: str, label_b: str) -> None:
         for ax, snap in zip(self.net_axes, (snap_a, snap_b)):
-            draw_network(ax, snap)
+            draw_people(ax, snap)
+            draw_inner_labels(ax, snap)
         plot_series(self.axes, [snap_a, snap_b])
         self._title(0.01, 0.975, f"Same seed, one feature changed · {compare_title(snap_a, snap_b)}",
                     fontsize=FONT + 3, weight="bold", va="center")
