@@ -217,11 +217,13 @@ def in_parts(work, n: int, block: int = 1, least: int = 4096) -> list:
 
     With at least ``least`` items and more than one thread to use
     (:func:`thread_count`), the range is cut into one contiguous part per
-    thread, each starting on a whole ``block``, and the parts run on threads;
-    otherwise ``work(0, n)`` runs here.  ``work`` must be a compiled loop that
-    releases the GIL and writes nothing another part reads.
+    thread (but no part under ``least // 2`` items, so that a machine with many
+    cores does not spend more on handing parts out than it saves), each
+    starting on a whole ``block``, and the parts run on threads; otherwise
+    ``work(0, n)`` runs here.  ``work`` must be a compiled loop that releases
+    the GIL and writes nothing another part reads.
     """
-    count = thread_count() if n >= least else 1
+    count = min(thread_count(), n // max(least // 2, 1)) if n >= least else 1
     blocks = -(-n // block)
     count = min(count, blocks)
     if count <= 1:

@@ -74,6 +74,9 @@ def test_in_parts_cuts_on_whole_blocks_and_keeps_the_order(monkeypatch):
     assert all(start % 1024 == 0 for start, _ in seen)
     assert jit.in_parts(work, 4095, block=1024, least=4096)[0].size == 4095  # too small: one part, here
     assert len(jit.in_parts(work, 5000, block=4096, least=10)) == 2  # never more parts than blocks
+    monkeypatch.setenv("NLCSIM_THREADS", "64")
+    assert len(jit.in_parts(work, 10_000, least=4096)) == 4  # no part under least // 2 items
+    monkeypatch.setenv("NLCSIM_THREADS", "3")
     with jit.threads_at_most(1):
         assert len(jit.in_parts(work, 10_000, block=1024, least=4096)) == 1
 
