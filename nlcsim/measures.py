@@ -68,11 +68,6 @@ for _k in FLOW:
     OUTCOMES[_k] = (COLUMNS[_k][0], COLUMNS[_k][1] + ", over the whole run")
 
 
-def _mean(values: np.ndarray) -> float:
-    """values.mean(), without its Python overhead (the same sum divided by the same count)."""
-    return float(values.sum() / values.size)
-
-
 # Columns that every week's row carries, even where the rest of the row is not
 # observed: the outcomes read them over the whole run (FLOW, sustainability,
 # weeks_to_dormant), and they cost a handful of array operations.
@@ -95,15 +90,12 @@ def record(model, inter, full: bool = True) -> tuple:
     """
     st, sc = model.state, model.scenario
     live_school = st.school_alive
-    teach, n_teach, kinds, conflict, funding = _flow(st.alive, st.school, live_school, inter.kind, inter.conflict,
-                                                     st.net_funding)
-    n_t = max(n_teach, 1)
-    n_i = inter.size
-    per_teacher = n_i / n_t
     w = model.week
     if w == model.activity.size:
         model.activity = np.concatenate([model.activity, np.empty(w)])
-    model.activity[w] = per_teacher
+    teach, n_teach, kinds, conflict, funding, per_teacher, recent = _flow(
+        st.alive, st.school, live_school, inter.kind, inter.conflict, st.net_funding, model.activity, w)
+    n_t = max(n_teach, 1)
     if model.week < model.funding_end or model.funded_weeks == 0:
         model.funded_activity_sum += per_teacher
         model.funded_weeks += 1
@@ -117,7 +109,6 @@ def record(model, inter, full: bool = True) -> tuple:
      school_wide, mean_trust, cross_recent) = teacher_measures(model, teach)
     n_active, pupil, leadership = _school_measures(st.school_status, live_school, st.pupil, model.function_effect)
     active_share = n_active / max(int(model.schools_ever), 1)
-    recent = _mean(model.activity[max(w - 12, 0):w + 1])
     ref = model.funded_activity_sum / max(model.funded_weeks, 1)
     sustain = active_share * min(1.0, recent / ref) if ref > 0 else 0.0
     reach, aware, s2s, n2n = knowledge_reach(model)
@@ -141,10 +132,12 @@ def record(model, inter, full: bool = True) -> tuple:
 
 
 @njit
-def _flow(alive, school, live_school, kind, conflict, net_funding):
+def _flow(alive, school, live_school, kind, conflict, net_funding, activity, week):
     """The ``ALWAYS`` measures of :func:`record`: which rows are teachers (alive, in a
     school that has not left) and how many, the share of each type of interaction,
-    the share in conflict and the networks' mean funding."""
+    the share in conflict and the networks' mean funding; then the week's
+    interactions per teacher, written to ``activity[week]``, and their mean over
+    this week and the 12 before (NumPy's mean of that stretch, to the bit)."""
     teach = np.empty(alive.size, dtype=np.bool_)
     n_teach = 0
     for r in range(alive.size):
@@ -157,7 +150,11 @@ def _flow(alive, school, live_school, kind, conflict, net_funding):
         n_conflict += conflict[e]
     n_i = kind.size
     kinds = counts / max(n_i, 1)
-    return teach, n_teach, kinds, n_conflict / n_i if n_i else 0.0, pairwise_sum(net_funding, 0, net_funding.size) / net_funding.size
+    activity[week] = n_i / max(n_teach, 1)
+    first = max(week - 12, 0)
+    recent = pairwise_sum(activity, first, week + 1 - first) / (week + 1 - first)
+    return (teach, n_teach, kinds, n_conflict / n_i if n_i else 0.0,
+            pairwise_sum(net_funding, 0, net_funding.size) / net_funding.size, activity[week], recent)
 
 
 @njit

@@ -22,10 +22,15 @@ def funding_level(model) -> np.ndarray:
     """
     sc = model.scenario
     level = sc.funding.level if model.week < sc.funding_end_week else sc.funding.after_level
-    out = np.full(model.state.net_alive.size, level, dtype=float)
-    override = model.funding_override
-    has = ~np.isnan(override)
-    out[has] = override[has]
+    return _levels(model.funding_override, float(level))
+
+
+@njit
+def _levels(override, level):
+    """:func:`funding_level`: ``level`` for each network, its override where it has one (not NaN)."""
+    out = np.empty(override.size)
+    for n in range(override.size):
+        out[n] = level if np.isnan(override[n]) else override[n]
     return out
 
 
