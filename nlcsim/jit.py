@@ -212,7 +212,10 @@ def limit_threads(count: int | None) -> None:
     _local.limit = count
 
 
-def in_parts(work, n: int, block: int = 1, least: int = 4096) -> list:
+PARTS_FROM = 4096  # items (rows, exchanges) from which a phase runs in parts
+
+
+def in_parts(work, n: int, block: int = 1, least: int = PARTS_FROM) -> list:
     """``work(start, stop)`` over ``range(n)``, the results of its parts in order.
 
     With at least ``least`` items and more than one thread to use
@@ -233,6 +236,16 @@ def in_parts(work, n: int, block: int = 1, least: int = 4096) -> list:
     futures = [executor.submit(work, cuts[k], cuts[k + 1]) for k in range(1, count)]
     first = work(cuts[0], cuts[1])  # the first part in this thread
     return [first] + [f.result() for f in futures]
+
+
+def joined(parts: list):
+    """:func:`in_parts`' results put together in order: one array, or a tuple of arrays
+    where each part gives a tuple (a single part as it is, without a copy)."""
+    if len(parts) == 1:
+        return parts[0]
+    if isinstance(parts[0], tuple):
+        return tuple(np.concatenate(column) for column in zip(*parts))
+    return np.concatenate(parts)
 
 
 def _executor(count: int) -> ThreadPoolExecutor:

@@ -14,7 +14,7 @@ from operator import itemgetter
 
 import numpy as np
 
-from .jit import in_parts, mean_of, njit, pairwise_sum
+from .jit import PARTS_FROM, in_parts, mean_of, njit, pairwise_sum
 from .state import ACTIVE, DEEP, IMPORTED
 
 CHANGED = 0.1  # practice gain that counts as changed practice (0-1 scale)
@@ -185,15 +185,12 @@ def teacher_measures(model, teach: np.ndarray) -> tuple:
     st = model.state
     rows = (teach, st.practice, st.prior, st.engagement, st.engagement0, st.deep_learned, st.joined, st.member,
             st.quality, st.school, st.school_alive.size, st.nbr, st.fill, st.trust, st.last_used, model.week)
-    if teach.size < TEACHERS_PARTS_FROM:
+    if teach.size < PARTS_FROM:  # one compiled call
         return _teacher_measures(rows, st.school_alive)
-    parts = in_parts(lambda start, stop: _teacher_rows(*rows, start, stop), teach.size, least=TEACHERS_PARTS_FROM)
+    parts = in_parts(lambda start, stop: _teacher_rows(*rows, start, stop), teach.size)
     gain, eng, counts, staff, adopted, ends = zip(*parts)
     return _teacher_totals(np.concatenate(gain), np.concatenate(eng), sum(counts), sum(staff), sum(adopted),
                            st.school_alive, np.concatenate(ends))
-
-
-TEACHERS_PARTS_FROM = 4096  # rows from which they are gone through in parts
 
 
 @njit

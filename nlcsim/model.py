@@ -291,12 +291,10 @@ class NLCModel(mesa.Model):
         return _pick_in_group(by_school, counts, starts, schools, self.rng.random(schools.size))
 
     def random_school_of(self, networks: np.ndarray) -> np.ndarray:
-        """A random school still in each given network (-1 where none is left)."""
-        count = self._net_count[networks]
-        pos = self._net_start[networks] + (self.rng.random(networks.size) * np.maximum(count, 1)).astype(np.int64)
-        if self._schools_by_net.size == 0:
-            return np.full(networks.size, -1)
-        return np.where(count > 0, self._schools_by_net[np.minimum(pos, self._schools_by_net.size - 1)], -1)
+        """A random school still in each given network (-1 where none is left): the same
+        draw as :meth:`random_member_of`, over the schools by network."""
+        return _pick_in_group(self._schools_by_net, self._net_count, self._net_start, networks,
+                              self.rng.random(networks.size))
 
     def perceive(self, true_effect: np.ndarray) -> np.ndarray:
         return knowledge.perceive(self, true_effect)

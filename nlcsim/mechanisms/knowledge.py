@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..draws import draw_one, first_above
-from ..jit import in_parts, njit
+from ..jit import in_parts, joined, njit
 from ..state import CO_CONSTRUCTED, DEEP, IMPORTED, JOINT_WORK, PROFOUND, SHALLOW, learn_pairs
 from .learning import belief, depth
 from .partners import Interactions
@@ -71,11 +71,7 @@ def _pick_better_known(model, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndar
         return _draw_better_known(st.know, words, local_w, public_w, st.network, src[start:stop], dst[start:stop],
                                   draw[start:stop], PICK_BLOCK)
 
-    parts = in_parts(part, src.size, PICK_BLOCK, least=4 * PICK_BLOCK)
-    if len(parts) == 1:
-        chosen, total = parts[0]
-    else:
-        chosen, total = (np.concatenate(column) for column in zip(*parts))
+    chosen, total = joined(in_parts(part, src.size, PICK_BLOCK, least=4 * PICK_BLOCK))
     return chosen, total > 0
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..jit import in_parts, njit, pairwise_sum
+from ..jit import PARTS_FROM, in_parts, joined, njit, pairwise_sum
 
 DEPTH_WEIGHT = np.array([0.0, 0.0, 1.0, 1.6])
 TIE_INFLUENCE = np.array([0.0, 0.0, 0.5, 1.0])  # by the tie's last type of collaboration
@@ -39,8 +39,7 @@ def refresh_targets(model, rows: np.ndarray) -> None:
         return _strength(rows[start:stop], st.know, st.network, st.item_relevance, st.pub_relevance, st.item_effect,
                          st.pub_effect, st.quality)
 
-    parts = in_parts(part, rows.size, least=2048)
-    strength = parts[0] if len(parts) == 1 else np.concatenate(parts)
+    strength = joined(in_parts(part, rows.size, least=2048))
     st.target[rows] = 1.0 - (1.0 - st.base[rows]) * np.exp(-0.35 * strength)  # NumPy's exp, as everywhere
 
 
@@ -95,18 +94,15 @@ def influence(model) -> None:
     """
     st = model.state
     since, weight = model.week - RECENT, model.influence_weight
-    if st.rows < INFLUENCE_PARTS_FROM:
+    if st.rows < PARTS_FROM:  # one compiled call
         _influence(st.practice, st.engagement, st.alive, st.nbr, st.fill, st.trust, st.last_used, st.last_type,
                    since, weight)
         return
     parts = in_parts(lambda start, stop: _pulls(st.practice, st.nbr, st.fill, st.trust, st.last_used, st.last_type,
-                                                since, start, stop), st.rows, least=INFLUENCE_PARTS_FROM)
-    if any(part[2] for part in parts):
-        total, pull = (np.concatenate(column) for column in list(zip(*parts))[:2])
+                                                since, start, stop), st.rows)
+    if any(counted for _, _, counted in parts):
+        total, pull = joined([part[:2] for part in parts])
         _pull_toward(st.practice, st.engagement, st.alive, total, pull, weight)
-
-
-INFLUENCE_PARTS_FROM = 4096  # rows from which the sums are taken in parts
 
 
 @njit

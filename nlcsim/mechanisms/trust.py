@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..jit import in_parts, njit
+from ..jit import PARTS_FROM, in_parts, joined, njit
 from ..state import remove_tie_ends
 from .partners import Interactions
 
@@ -47,15 +47,12 @@ def update_trust(model, inter: Interactions) -> None:
     use = (st.trust, st.nbr, st.last_used, st.last_type, inter.i, inter.j, inter.slot_i, inter.slot_j, inter.kind,
            inter.conflict, model.week, sc.trust.build_rate * BUILD_BY_TYPE, sc.trust.erosion_rate)
     decay = (st.trust, st.nbr, st.fill, st.school, st.school_trust, st.last_used, model.week, sc.trust.decay_rate)
-    if st.rows < DECAY_PARTS_FROM:
+    if st.rows < PARTS_FROM:  # one compiled call
         _update_trust(use, decay, st.rev)
         return
     _use_ties(*use)
-    parts = in_parts(lambda start, stop: _decay(*decay, start, stop), st.rows, least=DECAY_PARTS_FROM)
-    _remove(st.nbr, st.rev, st.trust, st.last_type, np.concatenate(parts))
-
-
-DECAY_PARTS_FROM = 4096  # rows from which the decay is worked out in parts
+    gone = joined(in_parts(lambda start, stop: _decay(*decay, start, stop), st.rows))
+    _remove(st.nbr, st.rev, st.trust, st.last_type, gone)
 
 
 @njit
