@@ -23,6 +23,7 @@ so results are the same to the bit whatever the number of threads.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import sys
@@ -143,6 +144,76 @@ def pairwise_sum(values, start, count):
         top += 1
         starts[top], counts[top], stage[top] = part_start, part_count, 0
     return sums[0]
+
+
+@functools.lru_cache(maxsize=16)
+def sum_plan(count: int) -> tuple:
+    """Where each of ``count`` values falls in :func:`pairwise_sum`'s order of
+    additions, for :func:`sum_listed`: each value's run (leaf) and its place in
+    the run (lane 0-7 of the eight interleaved partial sums, or 8 where it is
+    added in order: the tail of a run, or a run under 8), whether each run
+    keeps partial sums, and how the runs' sums are put together (node
+    ``runs + i`` is node ``left[i]`` plus node ``right[i]``; the last node is
+    the sum)."""
+    run_of = np.empty(count, dtype=np.int64)
+    lane_of = np.empty(count, dtype=np.int64)
+    lanes, left, right = [], [], []
+
+    def split(start, n):  # the node that sums values[start:start + n]: ("run", k) or ("node", k)
+        if n <= 128:
+            lanes.append(n >= 8)
+            whole = n - n % 8 if n >= 8 else 0
+            run_of[start:start + n] = len(lanes) - 1
+            lane_of[start:start + n] = np.where(np.arange(n) < whole, np.arange(n) % 8, 8)
+            return ("run", len(lanes) - 1)
+        half = n // 2
+        half -= half % 8
+        a, b = split(start, half), split(start + half, n - half)
+        left.append(a)
+        right.append(b)
+        return ("node", len(left) - 1)
+
+    split(0, count)
+    runs = len(lanes)
+
+    def index(node):
+        return node[1] if node[0] == "run" else runs + node[1]
+
+    return (run_of, lane_of, np.array(lanes, dtype=np.bool_), np.array([index(a) for a in left], dtype=np.int64),
+            np.array([index(b) for b in right], dtype=np.int64))
+
+
+@njit
+def sum_listed(cols, values, n, plan, lanes, node):
+    """``pairwise_sum(dense, 0, count)`` of the vector that holds ``values[t]`` at
+    column ``cols[t]`` (``t < n``, columns in ascending order) and zero elsewhere,
+    to the bit, from the listed values only: each is added where the dense sum
+    adds it (``plan`` = :func:`sum_plan` of ``count``), and the zeros, whose
+    additions change nothing, are passed over.  Only a sum that comes to zero
+    may differ, in its sign.  ``lanes`` (runs x 8) and ``node`` (runs + joins)
+    are scratch space.
+    """
+    run_of, lane_of, has_lanes, left, right = plan
+    runs = has_lanes.size
+    for k in range(runs):
+        for q in range(8):
+            lanes[k, q] = 0.0
+    for t in range(n):
+        q = lane_of[cols[t]]
+        if q < 8:
+            lanes[run_of[cols[t]], q] += values[t]
+    for k in range(runs):
+        if has_lanes[k]:
+            node[k] = ((lanes[k, 0] + lanes[k, 1]) + (lanes[k, 2] + lanes[k, 3])) + \
+                      ((lanes[k, 4] + lanes[k, 5]) + (lanes[k, 6] + lanes[k, 7]))
+        else:
+            node[k] = 0.0
+    for t in range(n):  # the values added in order, after their run's partial sums
+        if lane_of[cols[t]] == 8:
+            node[run_of[cols[t]]] += values[t]
+    for i in range(left.size):
+        node[runs + i] = node[left[i]] + node[right[i]]
+    return node[runs + left.size - 1] if left.size else node[0]
 
 
 @njit

@@ -40,6 +40,26 @@ ACTIVE, DORMANT, LEFT = 0, 1, 2
 ENQUIRY_LEAD, BROKERING, ONBOARDING, FACILITATION = 0, 1, 2, 3
 FUNCTIONS = ("enquiry_lead", "brokering", "onboarding", "facilitation")
 
+# The knowledge matrix read eight columns at a time: its rows as 64-bit words
+# (:func:`know_words`), a byte a column.  Levels are 0-3, so a test on each
+# byte leaves one flag bit per byte; shifted to bit 0 of every byte and times
+# GATHER, the eight flags land in the top byte (bit b: column 8w + b), and
+# BIT_AT lists that byte's set bits, lowest first (BIT_COUNT of them).
+GATHER = np.uint64(0x0102040810204080)
+BIT_COUNT = np.array([bin(v).count("1") for v in range(256)], dtype=np.int64)
+BIT_AT = np.array([[b for b in range(8) if v >> b & 1] + [0] * (8 - bin(v).count("1")) for v in range(256)],
+                  dtype=np.int64)
+
+
+def know_words(know: np.ndarray) -> np.ndarray:
+    """The knowledge matrix as 64-bit words, eight item columns each (no copy); no
+    words where its rows do not split into whole words (the columns are then read
+    one by one)."""
+    if know.shape[1] % 8 or not know.flags.c_contiguous:
+        return np.zeros((know.shape[0], 0), dtype=np.uint64)
+    return know.view(np.uint64)
+
+
 # Per-teacher fields: name -> (dtype, fill value).  grow() uses this list.
 TEACHER_FIELDS: dict[str, tuple[type, object]] = {
     "alive": (bool, False),

@@ -60,6 +60,43 @@ def test_pairwise_sum_is_numpys_sum_to_the_bit():
             assert jit.pairwise_sum(np.ascontiguousarray(row), 0, row.size) == total
 
 
+def test_a_sum_of_listed_values_is_the_whole_rows_sum_to_the_bit():
+    rng = np.random.default_rng(4)
+    for n in (0, 1, 7, 8, 9, 127, 128, 129, 200, 280, 513, 1000, 4097):
+        plan = jit.sum_plan(n)
+        lanes, node = np.empty((plan[2].size, 8)), np.empty(plan[2].size + plan[3].size)
+        for listed in sorted({0, min(1, n), n // 10, n // 2, n}):
+            cols = np.sort(rng.permutation(n)[:listed]).astype(np.int64)
+            row = np.zeros(n)
+            row[cols] = rng.normal(0, 1, listed) * 10.0 ** rng.uniform(-4, 4, listed)
+            assert jit.sum_listed(cols, row[cols], listed, plan, lanes, node) == row.sum()
+
+
+def test_practice_targets_are_the_array_formula_to_the_bit():
+    """The strength and quality of ``_strength``, read from the deep items alone, are the
+    sums over whole rows (levels 0-3, widths in whole words and not)."""
+    from nlcsim.mechanisms import practice
+    from nlcsim.state import know_words
+
+    rng = np.random.default_rng(5)
+    for slots, public in ((24, 16), (24, 13), (64, 216), (5, 2)):
+        width = slots + public
+        know = rng.choice(4, size=(60, width), p=[0.6, 0.2, 0.15, 0.05]).astype(np.int8)
+        network = rng.integers(0, 3, 60).astype(np.int32)
+        relevance, effect = rng.random((3, slots)), rng.normal(0.1, 0.2, (3, slots))
+        pub_relevance, pub_effect = rng.random(public), rng.normal(0.1, 0.2, public)
+        rows = np.arange(0, 60, 2)
+        quality = np.zeros(60)
+        got = practice._strength(rows, know, know_words(know), network, relevance, pub_relevance, effect, pub_effect,
+                                 quality, jit.sum_plan(width))
+        wr = practice.DEPTH_WEIGHT[know[rows]] * np.hstack([relevance[network[rows]],
+                                                            np.broadcast_to(pub_relevance, (rows.size, public))])
+        we = wr * np.hstack([effect[network[rows]], np.broadcast_to(pub_effect, (rows.size, public))])
+        strength = wr.sum(axis=1)
+        assert np.array_equal(got, strength)
+        assert np.array_equal(quality[rows], np.where(strength > 0, we.sum(axis=1) / np.maximum(strength, 1e-12), 0.0))
+
+
 def test_in_parts_cuts_on_whole_blocks_and_keeps_the_order(monkeypatch):
     monkeypatch.setenv("NLCSIM_THREADS", "3")
     seen = []

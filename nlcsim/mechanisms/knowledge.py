@@ -18,7 +18,8 @@ import numpy as np
 
 from ..draws import draw_one, first_above
 from ..jit import in_parts, joined, njit
-from ..state import CO_CONSTRUCTED, DEEP, IMPORTED, JOINT_WORK, PROFOUND, SHALLOW, learn_pairs
+from ..state import (BIT_AT, BIT_COUNT, CO_CONSTRUCTED, DEEP, GATHER, IMPORTED, JOINT_WORK, PROFOUND, SHALLOW,
+                     know_words, learn_pairs)
 from .learning import belief, depth
 from .partners import Interactions
 
@@ -75,20 +76,8 @@ def _pick_better_known(model, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndar
     return chosen, total > 0
 
 
-def know_words(know: np.ndarray) -> np.ndarray:
-    """The knowledge matrix as 64-bit words, eight item columns each (no copy), for
-    :func:`_draw_better_known`; no words where its rows do not split into whole words."""
-    if know.shape[1] % 8 or not know.flags.c_contiguous:
-        return np.zeros((know.shape[0], 0), dtype=np.uint64)
-    return know.view(np.uint64)
-
-
 _LOW7 = np.uint64(0x7F7F7F7F7F7F7F7F)
-_HIGH = np.uint64(0x8080808080808080)
-_GATHER = np.uint64(0x0102040810204080)  # bits 0, 8, ..., 56 times this: the eight bits in the top byte
-_BIT_COUNT = np.array([bin(v).count("1") for v in range(256)], dtype=np.int64)
-_BIT_AT = np.array([[b for b in range(8) if v >> b & 1] + [0] * (8 - bin(v).count("1")) for v in range(256)],
-                   dtype=np.int64)  # each byte's set bits, lowest first
+_HIGH = np.uint64(0x8080808080808080)  # the top bit of every byte
 
 
 @njit
@@ -127,10 +116,10 @@ def _draw_better_known(know, words, local_w, public_w, network, src, dst, draw, 
             mask = (words[s, w] + (_LOW7 - words[d, w])) & _HIGH
             if mask:
                 # The byte flags gathered into one byte (bit b: column 8w + b), then its set bits in order.
-                flags = ((mask >> np.uint64(7)) * _GATHER) >> np.uint64(56)
+                flags = ((mask >> np.uint64(7)) * GATHER) >> np.uint64(56)
                 for t in range(8):
-                    cand[k + t] = 8 * w + _BIT_AT[flags, t]
-                k += _BIT_COUNT[flags]
+                    cand[k + t] = 8 * w + BIT_AT[flags, t]
+                k += BIT_COUNT[flags]
         for c in range(8 * n_words, width):
             if know[s, c] > know[d, c]:
                 cand[k] = c

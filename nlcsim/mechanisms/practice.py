@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..jit import PARTS_FROM, in_parts, joined, njit, pairwise_sum
+from ..jit import PARTS_FROM, in_parts, joined, njit, sum_listed, sum_plan
+from ..state import BIT_AT, BIT_COUNT, DEEP, GATHER, know_words
 
-DEPTH_WEIGHT = np.array([0.0, 0.0, 1.0, 1.6])
+DEPTH_WEIGHT = np.array([0.0, 0.0, 1.0, 1.6])  # by level; levels under DEEP weigh nothing (_strength relies on it)
 TIE_INFLUENCE = np.array([0.0, 0.0, 0.5, 1.0])  # by the tie's last type of collaboration
 RECENT = 13  # weeks: a term
 
@@ -34,36 +35,66 @@ def refresh_targets(model, rows: np.ndarray) -> None:
     st = model.state
     if rows.size == 0:
         return
+    words, plan = know_words(st.know), sum_plan(st.know.shape[1])
 
     def part(start, stop):  # each row's strength and quality are its own
-        return _strength(rows[start:stop], st.know, st.network, st.item_relevance, st.pub_relevance, st.item_effect,
-                         st.pub_effect, st.quality)
+        return _strength(rows[start:stop], st.know, words, st.network, st.item_relevance, st.pub_relevance,
+                         st.item_effect, st.pub_effect, st.quality, plan)
 
     strength = joined(in_parts(part, rows.size, least=2048))
     st.target[rows] = 1.0 - (1.0 - st.base[rows]) * np.exp(-0.35 * strength)  # NumPy's exp, as everywhere
 
 
+_DEEP_BITS = np.uint64(0x0202020202020202)  # bit 1 of every byte: level 2 or 3, DEEP or PROFOUND
+
+
 @njit
-def _strength(rows, know, network, item_relevance, pub_relevance, item_effect, pub_effect, quality):
+def _strength(rows, know, words, network, item_relevance, pub_relevance, item_effect, pub_effect, quality, plan):
     """:func:`refresh_targets` up to the exponential: each row's strength (the sum over
     its items of w(depth) x relevance) and enacted quality, both summed over the items
-    in column order as NumPy sums a row (:func:`~nlcsim.jit.pairwise_sum`)."""
+    in column order as NumPy sums a row.
+
+    Only items held deeply or profoundly weigh anything (``DEPTH_WEIGHT``), and a
+    teacher holds a few: they are found eight columns at a time on the words of
+    ``know`` (``words``, :func:`~nlcsim.state.know_words`), and the sums are taken
+    over them alone, each value added where the sum over the whole row adds it
+    (:func:`~nlcsim.jit.sum_listed` with ``plan``, the row's
+    :func:`~nlcsim.jit.sum_plan`).
+    """
     slots, width = item_relevance.shape[1], know.shape[1]
+    n_words = words.shape[1]
+    cols = np.empty(width, dtype=np.int64)  # before word w at most 8w columns, so a word's eight writes fit
     wr = np.empty(width)
     we = np.empty(width)
+    lanes = np.empty((plan[2].size, 8))
+    node = np.empty(plan[2].size + plan[3].size)
     strength = np.empty(rows.size)
     for k in range(rows.size):
         r = rows[k]
         net = network[r]
-        for c in range(slots):  # the network's own items, then the public ones
-            wr[c] = DEPTH_WEIGHT[know[r, c]] * item_relevance[net, c]
-            we[c] = wr[c] * item_effect[net, c]
-        for c in range(slots, width):
-            wr[c] = DEPTH_WEIGHT[know[r, c]] * pub_relevance[c - slots]
-            we[c] = wr[c] * pub_effect[c - slots]
-        total = pairwise_sum(wr, 0, width)
+        n = 0
+        for w in range(n_words):
+            mask = words[r, w] & _DEEP_BITS
+            if mask:
+                flags = ((mask >> np.uint64(1)) * GATHER) >> np.uint64(56)
+                for t in range(8):
+                    cols[n + t] = 8 * w + BIT_AT[flags, t]
+                n += BIT_COUNT[flags]
+        for c in range(8 * n_words, width):
+            if know[r, c] >= DEEP:
+                cols[n] = c
+                n += 1
+        for t in range(n):  # the network's own items, then the public ones
+            c = cols[t]
+            if c < slots:
+                relevance, effect = item_relevance[net, c], item_effect[net, c]
+            else:
+                relevance, effect = pub_relevance[c - slots], pub_effect[c - slots]
+            wr[t] = DEPTH_WEIGHT[know[r, c]] * relevance
+            we[t] = wr[t] * effect
+        total = sum_listed(cols, wr, n, plan, lanes, node)
         strength[k] = total
-        quality[r] = pairwise_sum(we, 0, width) / max(total, 1e-12) if total > 0 else 0.0
+        quality[r] = sum_listed(cols, we, n, plan, lanes, node) / max(total, 1e-12) if total > 0 else 0.0
     return strength
 
 
