@@ -51,6 +51,18 @@ BIT_AT = np.array([[b for b in range(8) if v >> b & 1] + [0] * (8 - bin(v).count
                   dtype=np.int64)
 
 
+@njit
+def list_flagged(mask, shift, w, cols, k):
+    """Append the columns of word ``w`` whose bytes have bit ``shift`` set in ``mask`` (and
+    no other bit set in the mask) to ``cols[k:]``, in column order; return ``k`` plus
+    their number.  Eight columns are written whatever their number, so ``cols`` needs
+    room for eight from ``k`` (only the first ones count)."""
+    flags = ((mask >> np.uint64(shift)) * GATHER) >> np.uint64(56)
+    for t in range(8):
+        cols[k + t] = 8 * w + BIT_AT[flags, t]
+    return k + BIT_COUNT[flags]
+
+
 def know_words(know: np.ndarray) -> np.ndarray:
     """The knowledge matrix as 64-bit words, eight item columns each (no copy); no
     words where its rows do not split into whole words (the columns are then read

@@ -18,8 +18,8 @@ import numpy as np
 
 from ..draws import draw_one, first_above
 from ..jit import in_parts, joined, njit
-from ..state import (BIT_AT, BIT_COUNT, CO_CONSTRUCTED, DEEP, GATHER, IMPORTED, JOINT_WORK, PROFOUND, SHALLOW,
-                     know_words, learn_pairs)
+from ..state import (CO_CONSTRUCTED, DEEP, IMPORTED, JOINT_WORK, PROFOUND, SHALLOW, know_words, learn_pairs,
+                     list_flagged)
 from .learning import belief, depth
 from .partners import Interactions
 
@@ -115,11 +115,7 @@ def _draw_better_known(know, words, local_w, public_w, network, src, dst, draw, 
         for w in range(n_words):
             mask = (words[s, w] + (_LOW7 - words[d, w])) & _HIGH
             if mask:
-                # The byte flags gathered into one byte (bit b: column 8w + b), then its set bits in order.
-                flags = ((mask >> np.uint64(7)) * GATHER) >> np.uint64(56)
-                for t in range(8):
-                    cand[k + t] = 8 * w + BIT_AT[flags, t]
-                k += BIT_COUNT[flags]
+                k = list_flagged(mask, 7, w, cand, k)
         for c in range(8 * n_words, width):
             if know[s, c] > know[d, c]:
                 cand[k] = c

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..jit import PARTS_FROM, in_parts, joined, njit, sum_listed, sum_plan
-from ..state import BIT_AT, BIT_COUNT, DEEP, GATHER, know_words
+from ..state import DEEP, know_words, list_flagged
 
 DEPTH_WEIGHT = np.array([0.0, 0.0, 1.0, 1.6])  # by level; levels under DEEP weigh nothing (_strength relies on it)
 TIE_INFLUENCE = np.array([0.0, 0.0, 0.5, 1.0])  # by the tie's last type of collaboration
@@ -76,10 +76,7 @@ def _strength(rows, know, words, network, item_relevance, pub_relevance, item_ef
         for w in range(n_words):
             mask = words[r, w] & _DEEP_BITS
             if mask:
-                flags = ((mask >> np.uint64(1)) * GATHER) >> np.uint64(56)
-                for t in range(8):
-                    cols[n + t] = 8 * w + BIT_AT[flags, t]
-                n += BIT_COUNT[flags]
+                n = list_flagged(mask, 1, w, cols, n)
         for c in range(8 * n_words, width):
             if know[r, c] >= DEEP:
                 cols[n] = c
