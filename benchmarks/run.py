@@ -223,7 +223,7 @@ def markdown(res: dict) -> str:
         f"{', '.join(f'{x:.1f}' for x in res.get('load_average_end') or [])}. "
         "Wall-clock times, best of the repeats; CPU time (this process) beside them where the machine was "
         "shared, since a busy machine inflates wall time. "
-        f"Five large phases of a step run in parts on up to {m.get('model_threads', 1)} threads "
+        f"Six large phases of a step run in parts on up to {m.get('model_threads', 1)} threads "
         "(`NLCSIM_THREADS`; results are the same to the bit whatever the number); the rows marked \"one thread\" "
         "are the same England run in one. virus_on_network and the floor run in one thread.",
         "",

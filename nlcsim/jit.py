@@ -14,7 +14,8 @@ module that holds compiled loops: :func:`cache_dir`), and an edit anywhere
 starts a fresh one.
 
 A few loops whose work splits into independent parts (the exchanges' draws,
-block by block; practice targets, row by row) run their parts on threads
+block by block; practice targets, row by row; the listing of candidate
+partners, initiator by initiator) run their parts on threads
 where the work is large (:func:`in_parts`): the loops release the GIL, each
 part writes only its own results, and the parts are put together in order,
 so results are the same to the bit whatever the number of threads.

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..draws import draw_one
-from ..jit import njit
+from ..jit import PARTS_FROM, in_parts, njit
 from ..state import ACTIVE, BROKERING, DORMANT, add_tie_batch, tie_slot
 
 
@@ -63,8 +63,7 @@ def choose_partners(model) -> Interactions:
                        _STATUS_FACTOR, sc.collaboration.contact_rate)
     broker = 0.5 + model.function_effect[:, BROKERING]
     can = st.alive & st.member
-    i, j, slot_i, slot_j = _draw_partners(init, rng.random(init.size), can, st.nbr, st.fill, st.rev, st.trust,
-                                          st.practice, st.engagement, st.school, broker)
+    i, j, slot_i, slot_j = draw_partners(init, rng.random(init.size), can, st, broker)
     inter = Interactions(i, j, slot_i, slot_j, np.zeros(i.size, dtype=bool))
     if sc.collaboration.tie_meeting_rate > 0:
         inter = _concat(inter, tie_meetings(model, sc.collaboration.tie_meeting_rate))
@@ -87,34 +86,85 @@ def _initiators(draws, alive, member, engagement, time, school, school_status, f
     return out[:n]
 
 
+def draw_partners(init, draw, can, st, broker) -> tuple:
+    """Each initiator's partner among its ties to members, by weight (:mod:`nlcsim.draws`,
+    one running sum over all initiators, in order).  Returns the initiators with a
+    partner, the partners and the tie's slot at each end.
+
+    The candidates are listed first, each initiator's in a stretch of its own; in a
+    large population the initiators are listed in parts on threads
+    (:func:`~nlcsim.jit.in_parts`), since that is where the time goes (the
+    partners' state, scattered over the arrays).  The draws follow in one pass.
+    """
+    if init.size < PARTS_FROM:  # one compiled call
+        return _draw_partners(init, draw, can, st.nbr, st.fill, st.rev, st.trust, st.practice, st.engagement,
+                              st.school, broker)
+    at = _stretches(init, st.fill)
+    slots = np.empty(at[-1], dtype=np.int64)
+    weight = np.empty(at[-1])
+    count = np.empty(init.size, dtype=np.int64)
+    in_parts(lambda start, stop: _list_partners(init, can, st.nbr, st.fill, st.trust, st.practice, st.engagement,
+                                                st.school, broker, at, slots, weight, count, start, stop), init.size)
+    return _draw_listed(init, draw, st.nbr, st.rev, at, slots, weight, count)
+
+
 @njit
 def _draw_partners(init, draw, can, nbr, fill, rev, trust, practice, engagement, school, broker):
-    """:func:`choose_partners`'s draw: each initiator's partner among its ties to members,
-    by weight (:mod:`nlcsim.draws`, one running sum over all initiators).  Returns the
-    initiators with a partner, the partners and the tie's slot at each end."""
-    degree = nbr.shape[1]
-    i = np.empty(init.size, dtype=np.int64)
-    j = np.empty(init.size, dtype=np.int64)
-    slot_i = np.empty(init.size, dtype=np.int64)
-    slot_j = np.empty(init.size, dtype=np.int64)
-    slots = np.empty(degree, dtype=np.int64)
-    weight = np.empty(degree)
-    running = 0.0
-    n = 0
+    """:func:`draw_partners` in one call."""
+    at = _stretches(init, fill)
+    slots = np.empty(at[-1], dtype=np.int64)
+    weight = np.empty(at[-1])
+    count = np.empty(init.size, dtype=np.int64)
+    _list_partners(init, can, nbr, fill, trust, practice, engagement, school, broker, at, slots, weight, count, 0,
+                   init.size)
+    return _draw_listed(init, draw, nbr, rev, at, slots, weight, count)
+
+
+@njit
+def _stretches(init, fill):
+    """Where each initiator's stretch of candidates starts (room for its row's fill), and the end."""
+    at = np.empty(init.size + 1, dtype=np.int64)
+    at[0] = 0
     for e in range(init.size):
+        at[e + 1] = at[e] + fill[init[e]]
+    return at
+
+
+@njit
+def _list_partners(init, can, nbr, fill, trust, practice, engagement, school, broker, at, slots, weight, count, start,
+                   stop):
+    """The candidates of initiators ``start`` to ``stop``: for initiator e, its ties to
+    members in slot order (none beyond the row's fill), their slots and weights from
+    ``at[e]`` on, and their number in ``count[e]``."""
+    for e in range(start, stop):
         r = init[e]
         own = school[r]
-        k = 0
-        for s in range(fill[r]):  # the ties to members, in slot order (none beyond the row's fill)
+        k = at[e]
+        for s in range(fill[r]):
             mate = nbr[r, s]
             if mate >= 0 and can[mate]:
                 across = broker[own] if school[mate] != own else 1.0
                 slots[k] = s
                 weight[k] = trust[r, s] * (0.25 + practice[mate]) * (0.3 + engagement[mate]) * across
                 k += 1
-        pick, running, total = draw_one(weight, k, running, draw[e])
+        count[e] = k - at[e]
+
+
+@njit
+def _draw_listed(init, draw, nbr, rev, at, slots, weight, count):
+    """The draws of :func:`draw_partners` over the listed candidates, in initiator order."""
+    degree = nbr.shape[1]
+    i = np.empty(init.size, dtype=np.int64)
+    j = np.empty(init.size, dtype=np.int64)
+    slot_i = np.empty(init.size, dtype=np.int64)
+    slot_j = np.empty(init.size, dtype=np.int64)
+    running = 0.0
+    n = 0
+    for e in range(init.size):
+        r = init[e]
+        pick, running, total = draw_one(weight[at[e]:], count[e], running, draw[e])
         if total > 0:
-            s = slots[pick] if pick >= 0 else degree - 1  # the last slot where rounding leaves no pick
+            s = slots[at[e] + pick] if pick >= 0 else degree - 1  # the last slot where rounding leaves no pick
             i[n], j[n], slot_i[n], slot_j[n] = r, nbr[r, s], s, rev[r, s]
             n += 1
     return i[:n], j[:n], slot_i[:n], slot_j[:n]
