@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from numba.cpython.unsafe.numbers import trailing_zeros
+
 from .jit import njit
 
 # Little's four types of collaboration (seed 000, "Collaboration").
@@ -61,6 +63,13 @@ def list_flagged(mask, shift, w, cols, k):
     for t in range(8):
         cols[k + t] = 8 * w + BIT_AT[flags, t]
     return k + BIT_COUNT[flags]
+
+
+@njit
+def lowest_bit(x):
+    """The place (0-63) of the lowest set bit of the 64-bit word ``x`` (not zero): one
+    instruction (numba's intrinsic)."""
+    return trailing_zeros(x)
 
 
 def know_words(know: np.ndarray) -> np.ndarray:

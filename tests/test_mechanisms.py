@@ -335,3 +335,35 @@ def test_new_items_take_each_networks_first_free_slots_in_request_order():
     for requests in ([0, 1, 0, 2, 0, 1], [0, 0, 0], [1], [2, 2], [1, 0]):
         got = knowledge.allocate_slots(m, np.array(requests))
         assert got.tolist() == by_definition(requests), requests
+
+
+def test_what_an_exchange_passes_on_is_the_running_sum_draw_over_the_items_the_source_knows_better():
+    """The compiled draw (columns read eight at a time on 64-bit words, at most 64 words,
+    the rest one by one) gives, to the bit, the running-sum draw over all columns:
+    widths in whole words, not in whole words, and beyond 512 columns."""
+    from nlcsim.state import know_words
+
+    rng = np.random.default_rng(8)
+    for slots, public in ((24, 16), (24, 13), (64, 216), (300, 300)):
+        width = slots + public
+        know = rng.choice(4, size=(80, width), p=[0.5, 0.25, 0.15, 0.1]).astype(np.int8)
+        network = rng.integers(0, 3, 80).astype(np.int32)
+        local_w, public_w = rng.random((3, slots)) * 3, rng.random(public) * 3
+        src, dst = rng.integers(0, 80, 300), rng.integers(0, 80, 300)
+        draw = rng.random(300)
+        chosen, total = knowledge._draw_better_known(know, know_words(know), local_w, public_w, network, src, dst,
+                                                     draw, 128)
+        running = 0.0
+        for e in range(300):
+            if e % 128 == 0:
+                running = 0.0
+            weights = np.concatenate([local_w[network[src[e]]], public_w])
+            start = running
+            sums = []
+            for c in np.flatnonzero(know[src[e]] > know[dst[e]]):
+                running += weights[c]
+                sums.append((running, c))
+            assert total[e] == running - start
+            target = start + draw[e] * (running - start)
+            above = [c for s, c in sums if s > target]
+            assert chosen[e] == (above[0] if running > start and above else width - 1)

@@ -19,7 +19,7 @@ import numpy as np
 from ..draws import draw_one, first_above
 from ..jit import in_parts, joined, njit
 from ..state import (CO_CONSTRUCTED, DEEP, IMPORTED, JOINT_WORK, PROFOUND, SHALLOW, know_words, learn_pairs,
-                     list_flagged)
+                     list_flagged, lowest_bit)
 from .learning import belief, depth
 from .partners import Interactions
 
@@ -89,13 +89,16 @@ def _draw_better_known(know, words, local_w, public_w, network, src, dst, draw, 
     recipient's, in column order.  They are found eight columns at a time on the
     words of ``know`` (``words``): levels are 0-3, so in each byte
     x + (0x7F - y) has its top bit set exactly where x > y, with no carry or
-    borrow between bytes; a word with no such byte is passed over at once.  A
-    word's candidates are written all eight at once from a table of each byte's
-    set bits (only the first ones count), which spares a branch per candidate.
-    Columns beyond the whole words are compared one by one.
+    borrow between bytes.  A row's words are all compared first, and those with
+    a candidate noted as the bits of one 64-bit word, which are then visited
+    lowest first (:func:`~nlcsim.state.lowest_bit`): a branch on each word, which
+    often goes either way, cost more than the comparing.  A word's candidates
+    are written all eight at once from a table of each byte's set bits (only
+    the first ones count), which spares a branch per candidate.  Columns beyond
+    the first 64 whole words (512 columns) are compared one by one.
     """
     n, width = src.size, know.shape[1]
-    n_words, slots = words.shape[1], local_w.shape[1]
+    n_words, slots = min(words.shape[1], 64), local_w.shape[1]  # the words one 64-bit word of flags covers
     table = np.empty(width)  # the source's network's weights, in the columns of ``know``
     table[slots:] = public_w
     table_of = -1
@@ -103,6 +106,7 @@ def _draw_better_known(know, words, local_w, public_w, network, src, dst, draw, 
     total = np.empty(n)
     cand = np.empty(width, dtype=np.int64)  # before word w at most 8w candidates, so its eight writes fit
     weight = np.empty(width)
+    masks = np.empty(64, dtype=np.uint64)
     running = 0.0
     for e in range(n):
         if e % block == 0:
@@ -111,11 +115,16 @@ def _draw_better_known(know, words, local_w, public_w, network, src, dst, draw, 
         if e == 0 or network[s] != table_of:
             table_of = network[s]
             table[:slots] = local_w[table_of]
-        k = 0
+        found = np.uint64(0)  # bit w: word w has a candidate
         for w in range(n_words):
             mask = (words[s, w] + (_LOW7 - words[d, w])) & _HIGH
-            if mask:
-                k = list_flagged(mask, 7, w, cand, k)
+            masks[w] = mask
+            found |= np.uint64(mask != 0) << np.uint64(w)
+        k = 0
+        while found:
+            w = lowest_bit(found)
+            found &= found - np.uint64(1)
+            k = list_flagged(masks[w], 7, w, cand, k)
         for c in range(8 * n_words, width):
             if know[s, c] > know[d, c]:
                 cand[k] = c
