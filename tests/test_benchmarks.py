@@ -3,6 +3,7 @@ measurement at its smallest; the figures are not checked, timings belong to
 the benchmark itself)."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -30,3 +31,26 @@ def test_smoke_figures_never_overwrite_the_published_results():
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--smoke"],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "--out" in done.stderr
+
+
+def test_versus_runs_an_earlier_version_beside_the_working_one(tmp_path):
+    """``benchmarks/versus.py`` against this checkout's own commit: the two run in turn and
+    give the same results (the working tree is that commit, as in a fresh clone)."""
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "versus.py"), "HEAD", "--weeks", "4",
+                           "--pairs", "2"], capture_output=True, text=True, timeout=600, env=env, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert "2 pairs of runs in turn" in done.stdout and "median of the pairs' ratios" in done.stdout
+    package_as_committed = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", "nlcsim"], cwd=ROOT).returncode == 0
+    if package_as_committed:
+        assert "the same weekly time series to the bit" in done.stdout
+    else:  # a model being changed: either answer can be right
+        assert "results: the" in done.stdout
+    assert any((tmp_path / "nlcsim" / "versions").glob("*/nlcsim_*/__init__.py"))
+
+
+def test_versus_names_a_revision_it_cannot_find(tmp_path):
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "versus.py"), "no-such-revision"],
+                          capture_output=True, text=True, timeout=60, cwd=ROOT,
+                          env={**os.environ, "XDG_CACHE_HOME": str(tmp_path)})
+    assert done.returncode != 0 and "'no-such-revision' is not a commit" in done.stderr

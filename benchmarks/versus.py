@@ -1,0 +1,140 @@
+"""Is the working code faster than an earlier version?  Both run in one process, in turn.
+
+    python benchmarks/versus.py e889429                      # baseline, 30 pairs of runs
+    python benchmarks/versus.py e889429 --scenario england --pairs 8
+    python benchmarks/versus.py HEAD~3 --networks 10 --weeks 150 --threads 1
+
+On a shared machine the same code runs 10-30% faster or slower from one hour
+to the next, so the figures of two benchmark runs cannot tell two versions
+apart.  Here the earlier version's package is taken from git (``git archive``
+of ``nlcsim/`` with the scenarios and patterns its data links to) into a
+cache folder, imported under another name beside the working package, and
+the two run the same scenario and seed in turn, alternating which goes
+first.  Each run is a model built and stepped through the weeks
+(``NLCModel(scenario, seed)``, ``step()``), nothing else.
+
+Reports the best time of each, the median over the pairs of the working
+code's time divided by the earlier one's, and whether the two give the same
+weekly time series to the bit (an optimisation must; a deliberate change to
+the model does not, and must regenerate the pins).  The earlier version's
+compiled loops are cached with its copy, so only its first comparison pays
+for compiling them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import io
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "nlcsim" / "versions"
+TREES = ("nlcsim", "scenarios", "experiments")  # the package and what its data folder links to
+
+
+def resolve(rev: str) -> str:
+    """The full commit id of ``rev`` in this checkout; a clear error where there is none."""
+    done = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], cwd=ROOT,
+                          capture_output=True, text=True)
+    if done.returncode != 0 or not done.stdout.strip():
+        raise SystemExit(f"versus.py: {rev!r} is not a commit of the git checkout at {ROOT}")
+    return done.stdout.strip()
+
+
+def package_of(commit: str) -> str:
+    """Extract ``commit``'s package (once) as ``nlcsim_<id>`` in the cache, put it on the
+    path and return its name.  Its imports of ``nlcsim`` are renamed to it, so that it
+    uses none of the working package's code."""
+    name = f"nlcsim_{commit[:10]}"
+    home = CACHE / commit
+    if not (home / name / "__init__.py").is_file():
+        shutil.rmtree(home, ignore_errors=True)
+        archive = subprocess.run(["git", "archive", "--format=tar", commit, *TREES], cwd=ROOT,
+                                 capture_output=True, check=True).stdout
+        home.mkdir(parents=True)
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            if hasattr(tarfile, "data_filter"):  # Python 3.11.4 and later
+                tar.extractall(home, filter="data")
+            else:
+                tar.extractall(home)
+        for path in (home / "nlcsim").rglob("*.py"):
+            text = path.read_text(encoding="utf-8")
+            renamed = re.sub(r"\b(from|import) nlcsim\b", rf"\1 {name}", text)
+            if renamed != text:
+                path.write_text(renamed, encoding="utf-8")
+        (home / "nlcsim").rename(home / name)
+    sys.path.insert(0, str(home))
+    return name
+
+
+def one_run(package, scenario, seed: int, weeks: int) -> tuple[float, object]:
+    """Build and step one model; the seconds it took and its weekly time series."""
+    start = time.perf_counter()
+    model = package.NLCModel(scenario, seed=seed)
+    for _ in range(weeks):
+        model.step()
+    took = time.perf_counter() - start
+    return took, model.timeseries
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("rev", help="the earlier version: a commit, tag or branch of this checkout")
+    ap.add_argument("--scenario", default="baseline", help="a preset name (default: baseline)")
+    ap.add_argument("--networks", type=int, help="population.networks for both (default: the scenario's)")
+    ap.add_argument("--weeks", type=int, help="weeks a run (default: the scenario's)")
+    ap.add_argument("--pairs", type=int, default=30, help="pairs of runs (default: 30)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--threads", type=int, help="NLCSIM_THREADS for both (default: as set, else the CPUs)")
+    args = ap.parse_args(argv)
+    if args.pairs < 1:
+        ap.error("--pairs: give 1 or more")
+    if args.threads is not None:
+        os.environ["NLCSIM_THREADS"] = str(args.threads)
+
+    commit = resolve(args.rev)
+    print(f"preparing {args.rev} ({commit[:10]}) ...", file=sys.stderr, flush=True)
+    versions = {"working": importlib.import_module("nlcsim"),
+                args.rev: importlib.import_module(package_of(commit))}
+    overrides = {"population.networks": args.networks} if args.networks else {}
+    scenarios = {k: v.Scenario.load(args.scenario, overrides=overrides) for k, v in versions.items()}
+    weeks = args.weeks or scenarios["working"].weeks
+    series = {k: one_run(v, scenarios[k], args.seed, weeks)[1] for k, v in versions.items()}  # compiles; unmeasured
+    same = series["working"].equals(series[args.rev])
+
+    times: dict[str, list[float]] = {k: [] for k in versions}
+    ratios = []
+    for p in range(args.pairs):
+        order = list(versions) if p % 2 == 0 else list(versions)[::-1]
+        took = {k: one_run(versions[k], scenarios[k], args.seed, weeks)[0] for k in order}
+        for k, t in took.items():
+            times[k].append(t)
+        ratios.append(took["working"] / took[args.rev])
+
+    what = f"{args.scenario}" + (f", {args.networks} networks" if args.networks else "") + f", {weeks} weeks"
+    print(f"{what}, seed {args.seed}, {args.pairs} pairs of runs in turn, "
+          f"threads {os.environ.get('NLCSIM_THREADS', 'all CPUs')}")
+    for k, t in times.items():
+        print(f"  {k:>12s}: best {min(t):.4f} s, median {statistics.median(t):.4f} s")
+    print(f"  working / {args.rev}: median of the pairs' ratios {statistics.median(ratios):.3f} "
+          f"(quartiles {statistics.quantiles(ratios, n=4)[0]:.3f}-{statistics.quantiles(ratios, n=4)[2]:.3f}), "
+          f"best against best {min(times['working']) / min(times[args.rev]):.3f}"
+          if len(ratios) > 1 else
+          f"  working / {args.rev}: {ratios[0]:.3f}")
+    print("  results: the same weekly time series to the bit" if same else
+          "  results: the weekly time series differ (a change to the model: regenerate the pins)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
