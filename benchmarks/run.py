@@ -15,7 +15,8 @@ Reports, for the baseline with every mechanism on:
    that peak memory is that run's alone);
 4. where a step's time goes, phase by phase;
 5. what bounds a step: the fixed cost of a call (NumPy's and a compiled
-   phase's) at the baseline's size, and England's knowledge-exchange draw
+   phase's) at the baseline's size, a step's cost whatever the population
+   (a network of a few teachers), and England's knowledge-exchange draw
    taken apart.
 
 Writes benchmarks/results/performance.md and performance.json, with the
@@ -177,11 +178,20 @@ def phases(name: str, weeks: int | None) -> dict:
     return got
 
 
-def bounds(res: dict, england_week: int | None) -> dict:
-    """What bounds a step: the fixed cost of a call at the baseline's size, and England's exchange draw taken apart."""
+SMALL = {"population.schools_per_network": 2, "population.teachers_per_school": 3}  # a network of a few teachers
+
+
+def bounds(res: dict, england_week: int | None, repeats: int) -> dict:
+    """What bounds a step: the fixed cost of a call at the baseline's size, a step's cost
+    whatever the population (a network of a few teachers), and England's exchange draw
+    taken apart."""
     base = next(r for r in res["sparse_floor"] if r["population"].startswith("baseline"))
     eng = next(r for r in res["sparse_floor"] if r["population"] == "england")
     calls = timing.call_cost(base["teachers"])
+    small = Scenario.load("baseline", overrides=SMALL)
+    timing.time_run(small, seed=SEED, weeks=20)  # some loops meet new array shapes here: compiled before timing
+    few = timing.time_run(small, seed=SEED, repeats=repeats)
+    work_ms = base["model_step_ms"] - few["step_ms"]
     search = timing.exchange_search(Scenario.load("england"), seed=SEED, week=england_week)
     budget_ms = 1e3 * TARGETS["baseline_run_s"] / res["baseline_run"]["weeks"]
     floor_ms = base["floor_step_ms"] * TARGETS["vs_sparse_floor"]
@@ -190,6 +200,9 @@ def bounds(res: dict, england_week: int | None) -> dict:
            "baseline_step_in_compiled_calls": 1e3 * base["model_step_ms"] / calls["compiled_us"],
            "floor_target_step_ms": floor_ms,
            "floor_target_in_compiled_calls": 1e3 * floor_ms / calls["compiled_us"],
+           "few_teachers": few["teachers"], "few_step_ms": few["step_ms"], "population_step_ms": work_ms,
+           "population_us_per_teacher": 1e3 * work_ms / max(base["teachers"] - few["teachers"], 1),
+           "population_vs_floor_target": work_ms / floor_ms,
            **{f"exchange_{k}": v for k, v in search.items()},
            "england_floor_step_ms": eng["floor_step_ms"],
            "exchange_draw_vs_floor": search["draw_ms"] / eng["floor_step_ms"],
@@ -326,6 +339,12 @@ def markdown(res: dict) -> str:
             f"a step. The floor target ({TARGETS['vs_sparse_floor']:.0f}x the bare sparse step, "
             f"{bd['floor_target_step_ms']:.3f} ms) is the time of {bd['floor_target_in_compiled_calls']:.0f} empty "
             "compiled calls: the whole week, fifteen phases and the weekly record, would have to fit in it.",
+            f"- A step of a network of two schools and {bd['few_teachers']} teachers takes {bd['few_step_ms']:.3f} ms: "
+            "at most what a step costs whatever the population (its phases called, their NumPy calls and random "
+            f"draws made). The baseline's step costs {bd['population_step_ms']:.3f} ms more, "
+            f"{1e3 * bd['population_us_per_teacher']:.0f} ns for each further teacher: that work alone is "
+            f"{bd['population_vs_floor_target']:.1f} times the floor target, so a week without any fixed cost "
+            + ("would still miss it." if bd["population_vs_floor_target"] > 1 else "could meet it."),
             f"- England's knowledge exchange, at week {bd['exchange_week']} of a run: {bd['exchange_exchanges']:,} "
             f"exchanges over {bd['exchange_items']} items. The model's draw of what each source passes on "
             f"(compare the partners' rows, list the {bd['exchange_candidates'] / max(bd['exchange_exchanges'], 1):.1f} "
@@ -376,7 +395,7 @@ def main(argv=None) -> int:
     res["virus_on_network"] = versus_virus(max(repeats, 3), res["england"][0], res["sparse_floor"][-1],
                                            virus_steps=2 if args.smoke else 20 if args.quick else 100)
     res["phases"] = [phases("baseline", None), phases("england", england_weeks)]
-    res["bounds"] = bounds(res, england_week=2 if args.smoke else 20 if args.quick else None)
+    res["bounds"] = bounds(res, england_week=2 if args.smoke else 20 if args.quick else None, repeats=repeats)
     res["load_average_end"] = timing.machine()["load_average"]
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "performance.json").write_text(json.dumps(res, indent=2) + "\n")

@@ -25,6 +25,8 @@ def test_the_benchmark_script_writes_every_section(tmp_path):
     assert [r["scale"] for r in res["england"]] == [1, 2, 4]
     assert res["bounds"]["exchange_candidates"] > 0 and res["bounds"]["exchange_exchanges"] > 0
     assert res["bounds"]["exchange_read_ms"] > 0 and res["bounds"]["exchange_bytes_read"] > 0
+    assert 0 < res["bounds"]["few_teachers"] < 20 and res["bounds"]["few_step_ms"] > 0
+    assert "a network of two schools and" in report
 
 
 def test_smoke_figures_never_overwrite_the_published_results():
