@@ -342,7 +342,8 @@ def markdown(res: dict) -> str:
             f"- A step of a network of two schools and {bd['few_teachers']} teachers takes {bd['few_step_ms']:.3f} ms: "
             "at most what a step costs whatever the population (its phases called, their NumPy calls and random "
             f"draws made). The baseline's step costs {bd['population_step_ms']:.3f} ms more, "
-            f"{1e3 * bd['population_us_per_teacher']:.0f} ns for each further teacher: that work alone is "
+            f"{1e3 * bd['population_us_per_teacher']:.0f} ns for each further teacher (counting as the "
+            "population's the few calls a network that small skips): that alone is "
             f"{bd['population_vs_floor_target']:.1f} times the floor target, so a week without any fixed cost "
             + ("would still miss it." if bd["population_vs_floor_target"] > 1 else "could meet it."),
             f"- England's knowledge exchange, at week {bd['exchange_week']} of a run: {bd['exchange_exchanges']:,} "
