@@ -19,8 +19,7 @@ remaining columns are public knowledge shared by everyone.
 from __future__ import annotations
 
 import numpy as np
-
-from numba.cpython.unsafe.numbers import trailing_zeros
+from numba.cpython.unsafe.numbers import trailing_zeros  # an intrinsic: one instruction
 
 from .jit import njit
 
@@ -55,8 +54,8 @@ BIT_AT = np.array([[b for b in range(8) if v >> b & 1] + [0] * (8 - bin(v).count
 
 @njit
 def list_flagged(mask, shift, w, cols, k):
-    """Append the columns of word ``w`` whose bytes have bit ``shift`` set in ``mask`` (and
-    no other bit set in the mask) to ``cols[k:]``, in column order; return ``k`` plus
+    """Append to ``cols[k:]``, in column order, the columns of word ``w`` whose byte has
+    bit ``shift`` set in ``mask`` (a mask with no other bits set); return ``k`` plus
     their number.  Eight columns are written whatever their number, so ``cols`` needs
     room for eight from ``k`` (only the first ones count)."""
     flags = ((mask >> np.uint64(shift)) * GATHER) >> np.uint64(56)
@@ -67,8 +66,7 @@ def list_flagged(mask, shift, w, cols, k):
 
 @njit
 def lowest_bit(x):
-    """The place (0-63) of the lowest set bit of the 64-bit word ``x`` (not zero): one
-    instruction (numba's intrinsic)."""
+    """The place (0-63) of the lowest set bit of the 64-bit word ``x`` (not zero)."""
     return trailing_zeros(x)
 
 
