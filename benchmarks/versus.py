@@ -33,6 +33,7 @@ import statistics
 import subprocess
 import sys
 import tarfile
+import tempfile
 import time
 from pathlib import Path
 
@@ -54,25 +55,35 @@ def resolve(rev: str) -> str:
 def package_of(commit: str) -> str:
     """Extract ``commit``'s package (once) as ``nlcsim_<id>`` in the cache, put it on the
     path and return its name.  Its imports of ``nlcsim`` are renamed to it, so that it
-    uses none of the working package's code."""
+    uses none of the working package's code.  The copy is made in a folder of its own
+    and moved into place whole, so that an interrupted or concurrent extraction never
+    leaves half a package to be used."""
     name = f"nlcsim_{commit[:10]}"
     home = CACHE / commit
     if not (home / name / "__init__.py").is_file():
-        shutil.rmtree(home, ignore_errors=True)
-        archive = subprocess.run(["git", "archive", "--format=tar", commit, *TREES], cwd=ROOT,
-                                 capture_output=True, check=True).stdout
-        home.mkdir(parents=True)
+        listed = subprocess.run(["git", "ls-tree", "--name-only", commit], cwd=ROOT, capture_output=True,
+                                text=True, check=True).stdout.split()
+        archive = subprocess.run(["git", "archive", "--format=tar", commit, *[t for t in TREES if t in listed]],
+                                 cwd=ROOT, capture_output=True, check=True).stdout
+        CACHE.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f"{commit[:10]}-", dir=CACHE))
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             if hasattr(tarfile, "data_filter"):  # Python 3.11.4 and later
-                tar.extractall(home, filter="data")
+                tar.extractall(work, filter="data")
             else:
-                tar.extractall(home)
-        for path in (home / "nlcsim").rglob("*.py"):
+                tar.extractall(work)
+        for path in (work / "nlcsim").rglob("*.py"):
             text = path.read_text(encoding="utf-8")
             renamed = re.sub(r"\b(from|import) nlcsim\b", rf"\1 {name}", text)
             if renamed != text:
                 path.write_text(renamed, encoding="utf-8")
-        (home / "nlcsim").rename(home / name)
+        (work / "nlcsim").rename(work / name)
+        if home.exists() and not (home / name / "__init__.py").is_file():
+            shutil.rmtree(home, ignore_errors=True)  # what an older, broken copy left
+        try:
+            work.rename(home)
+        except OSError:  # another comparison put its copy in place first
+            shutil.rmtree(work, ignore_errors=True)
     sys.path.insert(0, str(home))
     return name
 
