@@ -39,6 +39,8 @@ import scipy.sparse as sparse
 from nlcsim import NLCModel, Scenario
 from nlcsim import model as model_module
 from nlcsim.jit import njit, thread_count
+from nlcsim.mechanisms.knowledge import _HIGH, _LOW7  # the exchange's comparison, as the model makes it
+from nlcsim.state import BIT_COUNT, GATHER, know_words
 from nlcsim.provenance import model_source, package_versions
 
 REPO = Path(__file__).resolve().parent.parent
@@ -259,16 +261,11 @@ def _read_rows(words, src, dst):
 def _count_better(words, src, dst):
     """The model's comparison of the two rows, eight items a word, counting the items the
     source knows better without listing them (``knowledge._draw_better_known``'s test)."""
-    low7, high, gather = np.uint64(0x7F7F7F7F7F7F7F7F), np.uint64(0x8080808080808080), np.uint64(0x0102040810204080)
     count = 0
     for e in range(src.size):
         for w in range(words.shape[1]):
-            mask = (words[src[e], w] + (low7 - words[dst[e], w])) & high
-            if mask:
-                flags = ((mask >> np.uint64(7)) * gather) >> np.uint64(56)
-                while flags:
-                    count += 1
-                    flags &= flags - np.uint64(1)
+            mask = (words[src[e], w] + (_LOW7 - words[dst[e], w])) & _HIGH
+            count += BIT_COUNT[((mask >> np.uint64(7)) * GATHER) >> np.uint64(56)]
     return count
 
 
@@ -292,7 +289,7 @@ def exchange_search(scenario: Scenario, seed: int = 1, week: int | None = None, 
         model.step()
     st, inter = model.state, model.interactions
     src, dst, _ = knowledge._exchanges(inter.i, inter.j, inter.conflict)
-    words = knowledge.know_words(st.know)
+    words = know_words(st.know)
     local_w, public_w = knowledge.item_weights(model)
     draw = np.random.default_rng(seed).random(src.size)
 

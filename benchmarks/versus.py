@@ -137,8 +137,9 @@ def main(argv: list[str] | None = None) -> int:
           f"threads {os.environ.get('NLCSIM_THREADS', 'all CPUs')}")
     for k, t in times.items():
         print(f"  {k:>12s}: best {min(t):.4f} s, median {statistics.median(t):.4f} s")
+    quartiles = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else None
     print(f"  working / {args.rev}: median of the pairs' ratios {statistics.median(ratios):.3f} "
-          f"(quartiles {statistics.quantiles(ratios, n=4)[0]:.3f}-{statistics.quantiles(ratios, n=4)[2]:.3f}), "
+          f"(quartiles {quartiles[0]:.3f}-{quartiles[2]:.3f}), "
           f"best against best {min(times['working']) / min(times[args.rev]):.3f}"
           if len(ratios) > 1 else
           f"  working / {args.rev}: {ratios[0]:.3f}")

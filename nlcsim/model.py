@@ -54,7 +54,7 @@ def _pick_in_group(members, counts, starts, groups, draws):
     for k in range(groups.size):
         g = groups[k]
         if counts[g] > 0:
-            out[k] = members[min(starts[g] + np.int64(draws[k] * max(counts[g], 1)), members.size - 1)]
+            out[k] = members[min(starts[g] + np.int64(draws[k] * counts[g]), members.size - 1)]
     return out
 
 

@@ -123,9 +123,14 @@ def rebuild_flags(know, alive, school, school_or, stale) -> None:
         if alive[r] and stale[school[r]]:
             s = school[r]
             for c in range(slots):
-                level = know[r, c]
-                school_or[s, c] |= np.uint8(level | (level >> 1))
+                school_or[s, c] |= flags_of(know[r, c])
     stale[:] = False
+
+
+@njit
+def flags_of(level):
+    """A knowledge level's flags in the school matrix: bit 0 any, bit 1 deep (0, 1, 3, 3)."""
+    return np.uint8(level | (level >> 1))
 
 
 @njit
@@ -144,7 +149,7 @@ def learn_pairs(know, school_or, school, slots, rows, cols, levels) -> None:
         if know[r, c] < level:
             know[r, c] = level
         if flags_kept and c < slots:
-            flags = np.uint8(level | (level >> 1))
+            flags = flags_of(level)
             s = school[r]
             if school_or[s, c] < flags:
                 school_or[s, c] = flags
@@ -212,8 +217,8 @@ def clear_tie(nbr, rev, trust, last_type, r, s):
 
 @njit
 def remove_tie_ends(nbr, rev, trust, last_type, rows, slots):
-    """:meth:`State.remove_ties`: each tie at (row, slot) cleared at both ends (a tie
-    already cleared, through its other end, is passed over)."""
+    """Each tie at (row, slot) cleared at both ends (a tie already cleared, through its
+    other end, is passed over)."""
     for k in range(rows.size):
         clear_tie(nbr, rev, trust, last_type, rows[k], slots[k])
 
@@ -385,11 +390,6 @@ class State:
             trust = np.full(a.shape, trust)
         return add_tie_batch(self.nbr, self.rev, self.trust, self.last_used, self.last_type, self.fill, a, b, trust,
                              week)
-
-    def remove_ties(self, rows: np.ndarray, slots: np.ndarray) -> None:
-        """Remove the ties at (rows, slots) from both ends."""
-        remove_tie_ends(self.nbr, self.rev, self.trust, self.last_type, np.asarray(rows, dtype=np.int64),
-                        np.asarray(slots, dtype=np.int64))
 
     def clear_rows(self, rows: np.ndarray) -> None:
         """Remove every tie of these rows (a leaver's ties are gone)."""

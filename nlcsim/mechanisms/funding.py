@@ -50,11 +50,12 @@ def fund(model) -> None:
 @njit
 def _time(time, net_funding, network, commitment, school, base_time, release_time):
     """:func:`fund`'s time for collaboration, row by row.  A row without a network or a
-    school (-1) reads the last one, as NumPy's indexing does; its time is never used."""
+    school (-1) reads the last one, as NumPy's (and numba's) indexing does; its time is
+    never used."""
     for r in range(time.size):
         n, s = network[r], school[r]
-        paid = min(net_funding[n + net_funding.size if n < 0 else n], 1.5)
-        own = 0.5 * commitment[s + commitment.size if s < 0 else s] * min(max(1.0 - paid, 0.0), 1.0)
+        paid = min(net_funding[n], 1.5)
+        own = 0.5 * commitment[s] * min(max(1.0 - paid, 0.0), 1.0)
         time[r] = min(max(base_time + release_time * (paid + own), 0.0), 1.0)
 
 

@@ -43,15 +43,19 @@ def item_weights(model) -> tuple[np.ndarray, np.ndarray]:
     never change, so their weights are worked out once (:func:`public_weights`).
     """
     st = model.state
-    c = 4.0 * model.scenario.purpose.clarity
-    local = np.where(st.item_field >= 0, (0.05 + st.item_relevance) ** c * np.exp(2 * st.item_perceived), 0.0)
+    local = np.where(st.item_field >= 0, _weight(st.item_relevance, st.item_perceived, model.scenario.purpose.clarity),
+                     0.0)
     return local, model.public_weights
 
 
 def public_weights(model) -> np.ndarray:
     """:func:`item_weights` of the public items."""
-    st = model.state
-    return (0.05 + st.pub_relevance) ** (4.0 * model.scenario.purpose.clarity) * np.exp(2 * st.pub_perceived)
+    return _weight(model.state.pub_relevance, model.state.pub_perceived, model.scenario.purpose.clarity)
+
+
+def _weight(relevance: np.ndarray, perceived: np.ndarray, clarity: float) -> np.ndarray:
+    """An item's weight: (0.05 + relevance)^(4 clarity) x exp(2 x perceived effect)."""
+    return (0.05 + relevance) ** (4.0 * clarity) * np.exp(2 * perceived)
 
 
 def _pick_better_known(model, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

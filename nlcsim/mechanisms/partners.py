@@ -71,6 +71,12 @@ def choose_partners(model) -> Interactions:
 
 
 @njit
+def _status_factor(r, school, school_status, factor_of_status):
+    """Row ``r``'s school's status factor (a row without a school reads school 0's)."""
+    return factor_of_status[school_status[min(max(school[r], 0), school_status.size - 1)]]
+
+
+@njit
 def _initiators(draws, alive, member, engagement, time, school, school_status, factor_of_status, contact_rate):
     """The members who start an interaction this week, in row order: chance
     contact_rate x engagement x time x their school's status factor (1 active, 0.25
@@ -78,8 +84,7 @@ def _initiators(draws, alive, member, engagement, time, school, school_status, f
     out = np.empty(draws.size, dtype=np.int64)
     n = 0
     for r in range(draws.size):
-        s = min(max(school[r], 0), school_status.size - 1)
-        p = contact_rate * engagement[r] * time[r] * factor_of_status[school_status[s]]
+        p = contact_rate * engagement[r] * time[r] * _status_factor(r, school, school_status, factor_of_status)
         if alive[r] and member[r] and draws[r] < p:
             out[n] = r
             n += 1
@@ -227,8 +232,8 @@ def _attendees(draws, can, holding, network, school, school_status, factor_of_st
     n = 0
     for r in range(draws.size):
         net = min(max(network[r], 0), holding.size - 1)
-        s = min(max(school[r], 0), school_status.size - 1)
-        if can[r] and holding[net] and factor_of_status[school_status[s]] > 0.5 and draws[r] < 0.8 * engagement[r]:
+        if (can[r] and holding[net] and _status_factor(r, school, school_status, factor_of_status) > 0.5
+                and draws[r] < 0.8 * engagement[r]):
             out[n] = r
             n += 1
     return out[:n]
