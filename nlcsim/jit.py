@@ -287,6 +287,16 @@ def limit_threads(count: int | None) -> None:
 PARTS_FROM = 4096  # items (rows, exchanges) from which a phase runs in parts
 
 
+def part_count(n: int, block: int = 1, least: int = PARTS_FROM) -> int:
+    """Into how many parts :func:`in_parts` cuts ``n`` items: one below ``least`` items or
+    with one thread to use, else one per thread, but no part under ``least // 2`` items
+    and no more parts than blocks.  A phase with a one-call compiled path takes it where
+    this is 1."""
+    if n < least:
+        return 1
+    return max(min(thread_count(), n // max(least // 2, 1), -(-n // block)), 1)
+
+
 def in_parts(work, n: int, block: int = 1, least: int = PARTS_FROM) -> list:
     """``work(start, stop)`` over ``range(n)``, the results of its parts in order.
 
@@ -298,11 +308,10 @@ def in_parts(work, n: int, block: int = 1, least: int = PARTS_FROM) -> list:
     ``work(0, n)`` runs here.  ``work`` must be a compiled loop that releases
     the GIL and writes nothing another part reads.
     """
-    count = min(thread_count(), n // max(least // 2, 1)) if n >= least else 1
-    blocks = -(-n // block)
-    count = min(count, blocks)
+    count = part_count(n, block, least)
     if count <= 1:
         return [work(0, n)]
+    blocks = -(-n // block)
     cuts = [min(n, (blocks * k // count) * block) for k in range(count + 1)]
     executor = _executor(count)
     futures = [executor.submit(work, cuts[k], cuts[k + 1]) for k in range(1, count)]

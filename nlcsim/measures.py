@@ -14,7 +14,7 @@ from operator import itemgetter
 
 import numpy as np
 
-from .jit import PARTS_FROM, in_parts, mean_of, njit, pairwise_sum
+from .jit import in_parts, mean_of, njit, pairwise_sum, part_count
 from .state import ACTIVE, DEEP, IMPORTED
 
 CHANGED = 0.1  # practice gain that counts as changed practice (0-1 scale)
@@ -185,7 +185,7 @@ def teacher_measures(model, teach: np.ndarray) -> tuple:
     st = model.state
     rows = (teach, st.practice, st.prior, st.engagement, st.engagement0, st.deep_learned, st.joined, st.member,
             st.quality, st.school, st.school_alive.size, st.nbr, st.fill, st.trust, st.last_used, model.week)
-    if teach.size < PARTS_FROM:  # one compiled call
+    if part_count(teach.size) == 1:  # one compiled call
         return _teacher_measures(rows, st.school_alive)
     parts = in_parts(lambda start, stop: _teacher_rows(*rows, start, stop), teach.size)
     gain, eng, counts, staff, adopted, ends = zip(*parts)

@@ -35,13 +35,7 @@ def _effectiveness(holder, coleaders, alive, engagement, time, is_head, school_s
     functions held outside the head.  A seat counts if its holder is alive."""
     n_s, n_f = holder.shape
     n_n, n_c = coleaders.shape
-    load = np.zeros(alive.size, dtype=np.int64)
-    for seats in (holder, coleaders):
-        for a in range(seats.shape[0]):
-            for b in range(seats.shape[1]):
-                h = seats[a, b]
-                if h >= 0 and alive[h]:
-                    load[h] += 1
+    load = _seat_load(holder, coleaders, alive)
     per_row = np.empty(alive.size)
     for r in range(alive.size):
         per_row[r] = engagement[r] * (0.5 + 0.5 * time[r]) / (1.0 + overload * max(load[r] - 1, 0))
@@ -68,6 +62,19 @@ def _effectiveness(holder, coleaders, alive, engagement, time, is_head, school_s
                 seat[c] = per_row[h] if h >= 0 and alive[h] else 0.0
             coleader[n] = pairwise_sum(seat, 0, n_c) / n_c  # NumPy's sum over a row
     return effect, coleader, load > 0, ownership
+
+
+@njit
+def _seat_load(holder, coleaders, alive):
+    """How many seats (functions and co-leader seats) each living row holds."""
+    load = np.zeros(alive.size, dtype=np.int64)
+    for seats in (holder, coleaders):
+        for a in range(seats.shape[0]):
+            for b in range(seats.shape[1]):
+                h = seats[a, b]
+                if h >= 0 and alive[h]:
+                    load[h] += 1
+    return load
 
 
 def vacate(st, rows: np.ndarray) -> None:
@@ -145,13 +152,8 @@ def _to_fill(seats, alive, open_, draws):
 def _mark_leaders(holder, coleaders, is_head, alive, is_leader, member):
     """Teacher leaders are the living who hold a function or a co-leader seat and are not
     heads; whoever holds one takes part in the network's work."""
-    held = np.zeros(alive.size, dtype=np.bool_)
-    for seats in (holder, coleaders):
-        for a in range(seats.shape[0]):
-            for b in range(seats.shape[1]):
-                if seats[a, b] >= 0:
-                    held[seats[a, b]] = True
+    load = _seat_load(holder, coleaders, alive)
     for r in range(alive.size):
-        is_leader[r] = held[r] and not is_head[r] and alive[r]
-        if held[r] and alive[r]:
+        is_leader[r] = load[r] > 0 and not is_head[r]
+        if load[r] > 0:
             member[r] = True

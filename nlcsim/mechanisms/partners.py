@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..draws import draw_one
-from ..jit import PARTS_FROM, in_parts, njit
+from ..jit import in_parts, njit, part_count
 from ..state import ACTIVE, BROKERING, DORMANT, add_tie_batch, tie_slot
 
 
@@ -101,7 +101,7 @@ def draw_partners(init, draw, can, st, broker) -> tuple:
     (:func:`~nlcsim.jit.in_parts`), since that is where the time goes (the
     partners' state, scattered over the arrays).  The draws follow in one pass.
     """
-    if init.size < PARTS_FROM:  # one compiled call
+    if part_count(init.size) == 1:  # one compiled call
         return _draw_partners(init, draw, can, st.nbr, st.fill, st.rev, st.trust, st.practice, st.engagement,
                               st.school, broker)
     at = _stretches(init, st.fill)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..jit import PARTS_FROM, in_parts, joined, njit, sum_listed, sum_plan
+from ..jit import in_parts, joined, njit, part_count, sum_listed, sum_plan
 from ..state import DEEP, know_words, list_flagged
 
 DEPTH_WEIGHT = np.array([0.0, 0.0, 1.0, 1.6])  # by level; levels under DEEP weigh nothing (_strength relies on it)
@@ -122,7 +122,7 @@ def influence(model) -> None:
     """
     st = model.state
     since, weight = model.week - RECENT, model.influence_weight
-    if st.rows < PARTS_FROM:  # one compiled call
+    if part_count(st.rows) == 1:  # one compiled call
         _influence(st.practice, st.engagement, st.alive, st.nbr, st.fill, st.trust, st.last_used, st.last_type,
                    since, weight)
         return

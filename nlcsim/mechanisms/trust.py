@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..jit import PARTS_FROM, in_parts, joined, njit
+from ..jit import in_parts, joined, njit, part_count
 from ..state import remove_tie_ends
 from .partners import Interactions
 
@@ -47,7 +47,7 @@ def update_trust(model, inter: Interactions) -> None:
     use = (st.trust, st.nbr, st.last_used, st.last_type, inter.i, inter.j, inter.slot_i, inter.slot_j, inter.kind,
            inter.conflict, model.week, sc.trust.build_rate * BUILD_BY_TYPE, sc.trust.erosion_rate)
     decay = (st.trust, st.nbr, st.fill, st.school, st.school_trust, st.last_used, model.week, sc.trust.decay_rate)
-    if st.rows < PARTS_FROM:  # one compiled call
+    if part_count(st.rows) == 1:  # one compiled call
         _update_trust(use, decay, st.rev)
         return
     _use_ties(*use)
