@@ -43,8 +43,14 @@ def run_replicates(scenario: Scenario | str = "baseline", seed: int = 1, reps: i
     jobs = [(sc, ss) for ss in replicate_seeds(seed, reps)]
     if workers <= 1 or reps == 1:
         return [run_job(j) for j in jobs]
-    with ProcessPoolExecutor(max_workers=workers, initializer=limit_threads, initargs=(1,)) as pool:
-        return list(pool.map(run_job, jobs))  # the processes fill the cores: each runs its models in one thread
+    with model_pool(workers) as pool:
+        return list(pool.map(run_job, jobs))
+
+
+def model_pool(workers: int) -> ProcessPoolExecutor:
+    """Worker processes that run models side by side; they fill the cores, so each runs
+    its models in one thread (:func:`~nlcsim.jit.limit_threads`)."""
+    return ProcessPoolExecutor(max_workers=workers, initializer=limit_threads, initargs=(1,))
 
 
 def mean_ci(values, level: float = 0.95) -> tuple[float, float, float, float]:

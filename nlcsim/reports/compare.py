@@ -42,10 +42,9 @@ from scipy import stats
 
 from .. import __version__
 from ..errors import UserError, make_folder
-from ..jit import limit_threads
 from ..provenance import model_source
 from ..measures import FLOW, OUTCOMES
-from ..replicates import mean_ci, outcome_ci, outcomes_table, run_job, timeseries_table
+from ..replicates import mean_ci, model_pool, outcome_ci, outcomes_table, run_job, timeseries_table
 from ..run import RunResult, replicate_seeds
 from ..scenario import PARAMS, Scenario, parse_sets
 
@@ -575,8 +574,7 @@ def compare(scenarios: Sequence[Scenario | str], baseline: str | None = None, re
                         sources=sources)
     history = []
     use_pool = workers > 1 and len(options) * min(cap, batch if auto else cap) > 1
-    # The processes fill the cores: each runs its models in one thread.
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=limit_threads, initargs=(1,)) if use_pool else None
+    pool = model_pool(workers) if use_pool else None
     try:
         done = 0
         while done < cap:

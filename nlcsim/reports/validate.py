@@ -36,7 +36,6 @@ import shlex
 import textwrap
 import time
 import tomllib
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -46,11 +45,10 @@ import pandas as pd
 
 from .. import __version__
 from ..errors import UserError
-from ..jit import limit_threads
 from ..measures import COLUMNS, OUTCOMES
 from ..model import check_seed
 from ..provenance import model_source
-from ..replicates import mean_ci
+from ..replicates import mean_ci, model_pool
 from ..run import replicate_seeds, run, seed_record
 from ..scenario import Scenario, ScenarioError, flat_overrides, is_number, preset_names, resolve_near, resolve_path
 
@@ -557,7 +555,7 @@ def run_patterns(patterns: Sequence[Pattern], reps: int | None = None, workers: 
             if progress:
                 progress(k + 1, len(jobs))
     else:
-        with ProcessPoolExecutor(max_workers=workers, initializer=limit_threads, initargs=(1,)) as pool:  # one thread each
+        with model_pool(workers) as pool:
             for k, out in enumerate(pool.map(_one_run, jobs, chunksize=2)):
                 results[out[0]] = out[1:]
                 if progress:
