@@ -232,16 +232,23 @@ def _teacher_rows(teach, practice, prior, engagement, engagement0, deep_learned,
             counts[3] += 1
             counts[4] += deep or g >= 0.05
             counts[5] += engagement[r] - engagement0[r] >= IMPROVED
+    # Every tie end, in row order (the slots beyond a row's fill are empty, and so is a
+    # slot of -1 within it). Written without a branch: each slot's trust is written at
+    # the next place and kept only where the slot holds a tie, and the recent
+    # cross-school ends are counted as a sum of 0s and 1s; a branch on these tests,
+    # which go either way, costs more than the work.
     ends = np.empty((stop - start) * nbr.shape[1])
-    n_ends = 0
-    for r in range(start, stop):  # every tie end, in row order
-        for k in range(fill[r]):  # the slots beyond a row's fill are empty
+    n_ends = cross = 0
+    recent = week - 13  # this week and the 12 before
+    for r in range(start, stop):
+        own, counted = school[r], teach[r]
+        for k in range(fill[r]):
             j = nbr[r, k]
-            if j < 0:
-                continue
             ends[n_ends] = trust[r, k]
-            n_ends += 1
-            counts[7] += teach[r] and school[j] != school[r] and last_used[r, k] > week - 13  # this week and the 12 before
+            tie = j >= 0
+            n_ends += tie
+            cross += counted & tie & (school[max(j, 0)] != own) & (last_used[r, k] > recent)
+    counts[7] = cross
     return gain[:n], eng[:n], counts, staff, adopted, ends[:n_ends]
 
 
