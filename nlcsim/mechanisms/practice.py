@@ -144,18 +144,28 @@ def _influence(practice, engagement, alive, nbr, fill, trust, last_used, last_ty
 @njit
 def _pulls(practice, nbr, fill, trust, last_used, last_type, since, start, stop):
     """Rows ``start`` to ``stop``'s trust- and type-weighted sums over their deep tie ends
-    used since week ``since``, in slot order, and whether any tie end counts."""
-    total = np.zeros(stop - start)
-    pull = np.zeros(stop - start)
+    used since week ``since``, in slot order, and whether any tie end counts.
+
+    Every slot within a row's fill is added, a slot that does not count with weight
+    zero: adding 0.0 leaves a sum of non-negative terms as it was, to the bit, and a
+    branch on whether a tie end counts, which goes either way, cost more than the
+    work.  A slot that does not count may be empty (-1) or hold no type (-1): it
+    reads the last row's practice or the last weight, finite values it multiplies
+    by zero.
+    """
+    total = np.empty(stop - start)
+    pull = np.empty(stop - start)
     counted = False
     for r in range(start, stop):
+        row_total = row_pull = 0.0
         for s in range(fill[r]):  # the slots beyond a row's fill are empty
             kind = last_type[r, s]
-            if last_used[r, s] >= since and kind >= 2:
-                w = trust[r, s] * TIE_INFLUENCE[kind]
-                total[r - start] += w
-                pull[r - start] += w * practice[nbr[r, s]]
-                counted = True
+            counts = (last_used[r, s] >= since) & (kind >= 2)
+            w = trust[r, s] * TIE_INFLUENCE[kind] * np.float64(counts)
+            row_total += w
+            row_pull += w * practice[nbr[r, s]]
+            counted |= counts
+        total[r - start], pull[r - start] = row_total, row_pull
     return total, pull, counted
 
 
