@@ -32,8 +32,8 @@ def draw_one(weights, count, running, draw):
 
     ``weights[:count]`` is overwritten with the running sums after each
     candidate.  The chosen candidate is the first whose running sum exceeds the
-    target; weights are never negative, so the running sums never fall, and a
-    binary search over them finds that candidate.
+    target (:func:`first_above`): weights are never negative, so the running sums
+    never fall.
     """
     start = running
     for k in range(count):
@@ -49,13 +49,16 @@ def draw_one(weights, count, running, draw):
 
 @njit
 def first_above(sums, count, target):
-    """The first of ``sums[:count]`` (running sums, which never fall) above ``target``, by
-    binary search; ``count`` where none is."""
-    lo, hi = 0, count
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if sums[mid] > target:
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
+    """The first of ``sums[:count]`` (running sums, which never fall) above ``target``;
+    ``count`` where none is.
+
+    Since the sums never fall, that is the number of them at or below the target.
+    Counting them takes no branch; over the few hundred candidates a row has at
+    most it is faster than a binary search, whose branches go either way (the
+    exchange draw at England week 150, 26 candidates on average: 3.2 ms against
+    3.7 ms).
+    """
+    below = 0
+    for k in range(count):
+        below += sums[k] <= target
+    return below

@@ -367,3 +367,18 @@ def test_what_an_exchange_passes_on_is_the_running_sum_draw_over_the_items_the_s
             target = start + draw[e] * (running - start)
             above = [c for s, c in sums if s > target]
             assert chosen[e] == (above[0] if running > start and above else width - 1)
+
+
+def test_a_draw_picks_the_first_running_sum_above_its_target():
+    """draws.first_above agrees with a search of the sorted sums, where sums repeat (zero
+    weights) and where the target equals a sum or lies beyond all of them."""
+    from nlcsim.draws import first_above
+
+    rng = np.random.default_rng(3)
+    for count in (0, 1, 2, 7, 8, 33, 280):
+        weights = rng.random(count) * (rng.random(count) < 0.6)  # some zero: equal sums
+        sums = np.cumsum(weights)
+        targets = [-1.0, 0.0, *sums[: min(count, 5)], *(rng.random(20) * (sums[-1] if count else 1.0)),
+                   sums[-1] if count else 0.0, 10.0 * (1 + count)]
+        for target in targets:
+            assert first_above(sums, count, target) == np.searchsorted(sums, target, side="right"), (count, target)
