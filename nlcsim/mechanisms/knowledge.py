@@ -328,16 +328,17 @@ def _new_items(i, j, net, slot, effect, relevance, perceived, school, week, item
 @njit
 def _joint_work(kind, conflict, i, j, dissonance, network, school, enquiry, rate, support):
     """:func:`co_construct`'s candidates: the successful joint-work episodes within a
-    network (their positions) and each one's chance of creating knowledge."""
+    network (their positions) and each one's chance of creating knowledge.  Every
+    interaction is written at the next place and kept where it is one, without a
+    branch on its type, which goes either way."""
     at = np.empty(kind.size, dtype=np.int64)
     p = np.empty(kind.size)
     n = 0
     for e in range(kind.size):
-        if kind[e] == JOINT_WORK and not conflict[e] and network[i[e]] == network[j[e]]:
-            enq = enquiry[school[i[e]]]
-            at[n] = e
-            p[n] = rate * (0.3 + 0.7 * enq) * min(1.0, dissonance[e] / 0.4) * support
-            n += 1
+        enq = enquiry[school[i[e]]]
+        at[n] = e
+        p[n] = rate * (0.3 + 0.7 * enq) * min(1.0, dissonance[e] / 0.4) * support
+        n += (kind[e] == JOINT_WORK) & (not conflict[e]) & (network[i[e]] == network[j[e]])
     return at[:n], p[:n]
 
 

@@ -80,14 +80,17 @@ def _status_factor(r, school, school_status, factor_of_status):
 def _initiators(draws, alive, member, engagement, time, school, school_status, factor_of_status, contact_rate):
     """The members who start an interaction this week, in row order: chance
     contact_rate x engagement x time x their school's status factor (1 active, 0.25
-    dormant, 0 left; a row without a school reads school 0's, and is not alive)."""
+    dormant, 0 left; a row without a school reads school 0's, and is not alive).
+
+    Every row is written at the next place and kept where it starts one: a branch on
+    a draw that goes either way about half the time cost more than the writing
+    (England, fresh draws each call: 0.07 ms against 0.17 ms)."""
     out = np.empty(draws.size, dtype=np.int64)
     n = 0
     for r in range(draws.size):
         p = contact_rate * engagement[r] * time[r] * _status_factor(r, school, school_status, factor_of_status)
-        if alive[r] and member[r] and draws[r] < p:
-            out[n] = r
-            n += 1
+        out[n] = r
+        n += alive[r] & member[r] & (draws[r] < p)
     return out[:n]
 
 
