@@ -59,9 +59,9 @@ def _classify(i, j, slot_i, trust, practice, time, noise, spread, depth, support
         p_i, p_j = practice[i[e]], practice[j[e]]
         s = (-1.5 + 2.0 * t + depth + support + 0.5 * min(time[i[e]], time[j[e]])
              + 0.5 * (p_i + p_j) / 2 + noise[e])
-        k = 0
-        while k < THRESHOLDS.size and THRESHOLDS[k] <= s:
-            k += 1
+        k = 0  # the thresholds at or below the score (they rise), counted without a branch
+        for q in range(THRESHOLDS.size):
+            k += THRESHOLDS[q] <= s
         kind[e] = k
         dissonance[e] = openness[k] * (0.6 + abs(p_i - p_j)) * spread[e]
         conflict[e] = dissonance[e] > 0.15 + 0.6 * t
