@@ -213,32 +213,25 @@ def _teacher_rows(teach, practice, prior, engagement, engagement0, deep_learned,
     counts = np.zeros(8, dtype=np.int64)
     staff = np.zeros(n_schools, dtype=np.int64)
     adopted = np.zeros(n_schools, dtype=np.int64)
-    # Every row is gone through without a branch on whether it is a teacher (the
-    # test goes either way where rows of leavers lie among the living): a row's
-    # values are written at the next place and kept where it is one, and each count
-    # is a sum of 0s and 1s that are 0 for a row that is not (a row without a
-    # school adds its 0s to school 0).
-    n = n_changed = n_deep = n_member = n_judged = n_taught = n_moved = n_weak = 0
+    n = 0
     for r in range(start, stop):
-        counted = teach[r]
+        if not teach[r]:
+            continue
         g = practice[r] - prior[r]
         gain[n], eng[n] = g, engagement[r]
-        n += counted
-        changed = counted & (g >= CHANGED)
-        deep = counted & (deep_learned[r] >= 1)
-        n_changed += changed
-        n_deep += deep
-        n_member += counted & member[r]
-        n_weak += changed & (quality[r] < 0)
-        s = max(school[r], 0)
-        staff[s] += counted
-        adopted[s] += changed
-        judged = counted & ((joined[r] <= week - 26) | ((week >= 26) & (joined[r] == 0)))  # in post at least 26 weeks
-        n_judged += judged
-        n_taught += judged & (deep | (g >= 0.05))
-        n_moved += judged & (engagement[r] - engagement0[r] >= IMPROVED)
-    counts[0], counts[1], counts[2], counts[3] = n_changed, n_deep, n_member, n_judged
-    counts[4], counts[5], counts[6] = n_taught, n_moved, n_weak
+        n += 1
+        changed = g >= CHANGED
+        deep = deep_learned[r] >= 1
+        counts[0] += changed
+        counts[1] += deep
+        counts[2] += member[r]
+        counts[6] += changed and quality[r] < 0
+        staff[school[r]] += 1
+        adopted[school[r]] += changed
+        if joined[r] <= week - 26 or (week >= 26 and joined[r] == 0):  # in post at least 26 weeks
+            counts[3] += 1
+            counts[4] += deep or g >= 0.05
+            counts[5] += engagement[r] - engagement0[r] >= IMPROVED
     # Every tie end, in row order (the slots beyond a row's fill are empty, and so is a
     # slot of -1 within it). Written without a branch: each slot's trust is written at
     # the next place and kept only where the slot holds a tie, and the recent

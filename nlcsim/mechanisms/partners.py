@@ -143,23 +143,18 @@ def _list_partners(init, can, nbr, fill, trust, practice, engagement, school, br
                    stop):
     """The candidates of initiators ``start`` to ``stop``: for initiator e, its ties to
     members in slot order (none beyond the row's fill), their slots and weights from
-    ``at[e]`` on, and their number in ``count[e]``.
-
-    Every slot within the fill is written at the next place and kept where it is a
-    candidate, rather than behind a branch: an empty slot (-1) reads the last row's
-    state, and is written over.
-    """
+    ``at[e]`` on, and their number in ``count[e]``."""
     for e in range(start, stop):
         r = init[e]
         own = school[r]
-        across_schools = broker[own]
         k = at[e]
         for s in range(fill[r]):
             mate = nbr[r, s]
-            across = across_schools if school[mate] != own else 1.0
-            slots[k] = s
-            weight[k] = trust[r, s] * (0.25 + practice[mate]) * (0.3 + engagement[mate]) * across
-            k += (mate >= 0) & can[mate]
+            if mate >= 0 and can[mate]:
+                across = broker[own] if school[mate] != own else 1.0
+                slots[k] = s
+                weight[k] = trust[r, s] * (0.25 + practice[mate]) * (0.3 + engagement[mate]) * across
+                k += 1
         count[e] = k - at[e]
 
 

@@ -107,14 +107,7 @@ def _decay(trust, nbr, fill, school, school_trust, last_used, week, rate, start,
     """Decay of the ties of rows ``start`` to ``stop`` not used this week toward the
     same-school floor, tie end by tie end in row order; returns the flat cells (row x
     degree + slot) of the ties that fell below ``MIN_TRUST``.  A row without a school
-    reads school 0's trust.
-
-    Each slot within the fill is worked out without a branch on whether it holds a
-    tie, on whether the tie was used or on whether it joins colleagues: the decayed
-    trust is computed for every slot (an empty one reads the last row's school) and
-    kept where the tie was not used; an empty slot or a used tie keeps its trust.
-    Those tests go either way often enough that the branches cost more than the
-    work."""
+    reads school 0's trust."""
     degree = nbr.shape[1]
     gone = np.empty((stop - start) * degree, dtype=np.int64)
     n = 0
@@ -123,13 +116,14 @@ def _decay(trust, nbr, fill, school, school_trust, last_used, week, rate, start,
         floor_of_own = school_trust[min(max(own, 0), school_trust.size - 1)]
         for s in range(fill[r]):  # the slots beyond a row's fill are empty
             mate = nbr[r, s]
-            kept = trust[r, s]
-            floor = floor_of_own if school[mate] == own else 0.0
-            decayed = kept - rate * (kept - min(floor, kept))
-            tie = mate >= 0
-            t = decayed if tie & (last_used[r, s] < week) else kept  # not used this week
-            trust[r, s] = t
-            if tie & (t < MIN_TRUST):
+            if mate < 0:
+                continue
+            t = trust[r, s]
+            if last_used[r, s] < week:  # not used this week
+                floor = floor_of_own if school[mate] == own else 0.0
+                t = t - rate * (t - min(floor, t))
+                trust[r, s] = t
+            if t < MIN_TRUST:
                 gone[n] = r * degree + s
                 n += 1
     return gone[:n]
