@@ -3,6 +3,7 @@
     python benchmarks/versus.py e889429                      # baseline, 30 pairs of runs
     python benchmarks/versus.py e889429 --scenario england --pairs 8
     python benchmarks/versus.py HEAD~3 --networks 10 --weeks 150 --threads 1
+    python benchmarks/versus.py HEAD~1 --kernel mechanisms.trust._decay --scenario england --weeks 120
 
 On a shared machine the same code runs 10-30% faster or slower from one hour
 to the next, so the figures of two benchmark runs cannot tell two versions
@@ -19,6 +20,17 @@ weekly time series to the bit (an optimisation must; a deliberate change to
 the model does not, and must regenerate the pins).  The earlier version's
 compiled loops are cached with its copy, so only its first comparison pays
 for compiling them.
+
+With ``--kernel module.function`` (a function of the package that the
+model calls from Python code, such as a compiled loop: ``mechanisms.trust._decay``)
+only that function is compared: the working model runs with the working
+function and with the earlier version's in its place, in turn, and only the
+time spent in its calls is counted (from ``--from-week`` on).  So each
+version meets each week's own input, in the state of the caches the model
+leaves it: a loop timed on one input again and again flatters its branches,
+which the processor learns, and copies of its input made for a call sit in
+the caches otherwise than the model's own arrays do.  The earlier
+function must take the arguments the working code gives it.
 """
 
 from __future__ import annotations
@@ -36,6 +48,7 @@ import tarfile
 import tempfile
 import time
 from pathlib import Path
+
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -98,6 +111,82 @@ def one_run(package, scenario, seed: int, weeks: int) -> tuple[float, object]:
     return took, model.timeseries
 
 
+def kernel_of(package: str, dotted: str):
+    """``package.<module>``'s function ``dotted`` = ``module.function``; a clear error where there is none."""
+    module_name, _, name = dotted.rpartition(".")
+    try:
+        module = importlib.import_module(f"{package}.{module_name}" if module_name else package)
+        return module, getattr(module, name)
+    except (ImportError, AttributeError):
+        raise SystemExit(f"versus.py: --kernel {dotted}: no function {name!r} in {package}.{module_name} "
+                         f"(give module.function inside the package, e.g. mechanisms.trust._decay)") from None
+
+
+def run_timing(package, scenario, seed: int, weeks: int, dotted: str, function, first: int) -> tuple[float, int, object]:
+    """A run of the working model in which ``dotted`` is ``function``: the seconds spent in
+    its calls from week ``first`` on (summed over threads), their number, and the weekly
+    time series."""
+    module, working = kernel_of("nlcsim", dotted)
+    name = dotted.rpartition(".")[2]
+    week = [0]
+    spent: list[float] = []  # appending is safe from the threads that run a phase's parts
+
+    def timed(*args, **kwargs):
+        if week[0] < first:
+            return function(*args, **kwargs)
+        start = time.perf_counter()
+        out = function(*args, **kwargs)
+        spent.append(time.perf_counter() - start)
+        return out
+
+    setattr(module, name, timed)
+    try:
+        model = package.NLCModel(scenario, seed=seed)
+        for week[0] in range(weeks):
+            model.step()
+    finally:
+        setattr(module, name, working)
+    return sum(spent), len(spent), model.timeseries
+
+
+def compare_kernel(args, versions: dict, scenarios: dict, weeks: int) -> int:
+    """``--kernel``: runs of the working model alternating the working function with the
+    earlier version's, each timed where the model calls it."""
+    functions = {k: kernel_of(v.__name__, args.kernel)[1] for k, v in versions.items()}
+    working = versions["working"]
+    scenario = scenarios["working"]
+    series = {k: run_timing(working, scenario, args.seed, weeks, args.kernel, f, args.from_week)
+              for k, f in functions.items()}  # compiles; unmeasured
+    calls = series["working"][1]
+    if calls == 0:
+        raise SystemExit(f"versus.py: --kernel {args.kernel} was not called from Python code in weeks "
+                         f"{args.from_week}-{weeks - 1} (a loop that only compiled code calls cannot be watched: "
+                         f"with one thread, phases call their loops from one compiled call)")
+    same = series["working"][2].equals(series[args.rev][2])
+    times: dict[str, list[float]] = {k: [] for k in versions}
+    ratios = []
+    for p in range(args.pairs):
+        order = list(versions) if p % 2 == 0 else list(versions)[::-1]
+        took = {k: run_timing(working, scenario, args.seed, weeks, args.kernel, functions[k], args.from_week)[0]
+                for k in order}
+        for k, t in took.items():
+            times[k].append(t)
+        ratios.append(took["working"] / took[args.rev])
+    counted = weeks - args.from_week
+    print(f"{args.kernel}, {args.scenario}, seed {args.seed}: {args.pairs} pairs of runs of the working model, "
+          f"the function of each version in turn; its {calls} calls in weeks {args.from_week}-{weeks - 1} timed, "
+          f"threads {os.environ.get('NLCSIM_THREADS', 'all CPUs')}")
+    for k, t in times.items():
+        print(f"  {k:>12s}: best {1e3 * min(t) / counted:.4f} ms a week, median {1e3 * statistics.median(t) / counted:.4f} ms")
+    quartiles = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else (ratios[0], ratios[0], ratios[0])
+    print(f"  working / {args.rev}: median of the pairs' ratios {statistics.median(ratios):.3f} "
+          f"(quartiles {quartiles[0]:.3f}-{quartiles[2]:.3f}), best against best "
+          f"{min(times['working']) / min(times[args.rev]):.3f}")
+    print("  results: the same weekly time series to the bit" if same else
+          "  results: the weekly time series differ (a change to the model: regenerate the pins)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("rev", help="the earlier version: a commit, tag or branch of this checkout")
@@ -107,9 +196,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pairs", type=int, default=30, help="pairs of runs (default: 30)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, help="NLCSIM_THREADS for both (default: as set, else the CPUs)")
+    ap.add_argument("--kernel", metavar="MODULE.FUNCTION",
+                    help="compare one function on arrays (e.g. mechanisms.trust._decay) on each week's own "
+                         "arguments, instead of whole runs")
+    ap.add_argument("--from-week", type=int, default=0, help="with --kernel: the first week whose calls are timed")
     args = ap.parse_args(argv)
     if args.pairs < 1:
         ap.error("--pairs: give 1 or more")
+    if args.from_week < 0:
+        ap.error("--from-week: give 0 or more")
     if args.threads is not None:
         os.environ["NLCSIM_THREADS"] = str(args.threads)
 
@@ -120,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     overrides = {"population.networks": args.networks} if args.networks else {}
     scenarios = {k: v.Scenario.load(args.scenario, overrides=overrides) for k, v in versions.items()}
     weeks = args.weeks or scenarios["working"].weeks
+    if args.kernel:
+        return compare_kernel(args, versions, scenarios, weeks)
     series = {k: one_run(v, scenarios[k], args.seed, weeks)[1] for k, v in versions.items()}  # compiles; unmeasured
     same = series["working"].equals(series[args.rev])
 

@@ -50,6 +50,22 @@ def test_versus_runs_an_earlier_version_beside_the_working_one(tmp_path):
         assert "results: the" in done.stdout
     assert any((tmp_path / "nlcsim" / "versions").glob("*/nlcsim_*/__init__.py"))
 
+    # One function, timed where the model calls it, with the copy just made (compiled loops cached with it).
+    kernel = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "versus.py"), "HEAD", "--weeks", "6",
+                             "--from-week", "2", "--pairs", "2", "--kernel", "mechanisms.knowledge._joint_work"],
+                            capture_output=True, text=True, timeout=600, env=env, cwd=ROOT)
+    assert kernel.returncode == 0, kernel.stderr
+    assert "mechanisms.knowledge._joint_work, baseline" in kernel.stdout and "4 calls in weeks 2-5" in kernel.stdout
+    assert "median of the pairs' ratios" in kernel.stdout
+    if package_as_committed:
+        assert "the same weekly time series to the bit" in kernel.stdout
+    for wrong, says in ((["--kernel", "mechanisms.knowledge._no_such_loop"], "no function '_no_such_loop'"),
+                        (["--kernel", "mechanisms.knowledge._joint_work", "--from-week", "9"], "was not called")):
+        done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "versus.py"), "HEAD", "--weeks", "6",
+                               "--pairs", "1", *wrong], capture_output=True, text=True, timeout=600, env=env,
+                              cwd=ROOT)
+        assert done.returncode != 0 and says in done.stderr, done.stderr
+
 
 def test_versus_names_a_revision_it_cannot_find(tmp_path):
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "versus.py"), "no-such-revision"],
