@@ -84,7 +84,7 @@ def _initiators(draws, alive, member, engagement, time, school, school_status, f
 
     Every row is written at the next place and kept where it starts one: a branch on
     a draw that goes either way about half the time cost more than the writing
-    (England, fresh draws each call: 0.07 ms against 0.17 ms)."""
+    (timed in England runs from week 20: 0.08 ms a week against 0.18 ms)."""
     out = np.empty(draws.size, dtype=np.int64)
     n = 0
     for r in range(draws.size):
