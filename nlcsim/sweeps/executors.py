@@ -152,6 +152,20 @@ class ProcessExecutor:
 
 
 # -- Dask distributed -----------------------------------------------------
+def _check_address(address: str) -> None:
+    """A ValueError where distributed cannot read ``address`` as a scheduler's: an
+    unknown scheme, or a host without a whole-number port (tcp, the default, tls, ws
+    and wss).  Read with distributed's own functions, before a Client is made: a
+    Client first starts an event loop in a thread and only then reads the address."""
+    from distributed.comm.addressing import get_address_host_port, parse_address
+    from distributed.comm.registry import get_backend
+
+    scheme, _ = parse_address(address)  # tcp where none is given
+    get_backend(scheme)
+    if scheme in ("tcp", "tls", "ws", "wss"):
+        get_address_host_port(address)
+
+
 class DaskExecutor:
     """Batches as Dask tasks on a distributed cluster (an address, or a Client you made).
 
@@ -168,6 +182,8 @@ class DaskExecutor:
         self.model, self.seed = model, seed
         self._own = client is None
         try:
+            if client is None and isinstance(scheduler, str):
+                _check_address(scheduler)  # before Client starts its event loop
             self.client = client if client is not None else Client(scheduler, timeout="30s")
         except (OSError, TimeoutError) as err:
             raise UserError(f"cannot reach the Dask scheduler at {scheduler}: {err}") from None
