@@ -155,8 +155,15 @@ def compare_kernel(args, versions: dict, scenarios: dict, weeks: int) -> int:
     functions = {k: kernel_of(v.__name__, args.kernel)[1] for k, v in versions.items()}
     working = versions["working"]
     scenario = scenarios["working"]
-    series = {k: run_timing(working, scenario, args.seed, weeks, args.kernel, f, args.from_week)
-              for k, f in functions.items()}  # compiles; unmeasured
+    series = {"working": run_timing(working, scenario, args.seed, weeks, args.kernel, functions["working"],
+                                    args.from_week)}  # compiles; unmeasured
+    try:
+        series[args.rev] = run_timing(working, scenario, args.seed, weeks, args.kernel, functions[args.rev],
+                                      args.from_week)
+    except Exception as err:  # noqa: BLE001 - whatever the earlier function makes of the arguments, say so
+        raise SystemExit(f"versus.py: --kernel {args.kernel}: {args.rev}'s function does not take what the working "
+                         f"code gives it ({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}); "
+                         f"compare whole runs instead") from None
     calls = series["working"][1]
     if calls == 0:
         raise SystemExit(f"versus.py: --kernel {args.kernel} was not called from Python code in weeks "
