@@ -39,8 +39,7 @@ import scipy.sparse as sparse
 from nlcsim import NLCModel, Scenario
 from nlcsim import model as model_module
 from nlcsim.jit import njit, thread_count
-from nlcsim.mechanisms.knowledge import _HIGH, _LOW7  # the exchange's comparison, as the model makes it
-from nlcsim.state import BIT_COUNT, GATHER, know_words
+from nlcsim.state import BIT_COUNT, GATHER, above, know_words  # the exchange's comparison, as the model makes it
 from nlcsim.provenance import model_source, package_versions
 
 REPO = Path(__file__).resolve().parent.parent
@@ -264,7 +263,7 @@ def _count_better(words, src, dst):
     count = 0
     for e in range(src.size):
         for w in range(words.shape[1]):
-            mask = (words[src[e], w] + (_LOW7 - words[dst[e], w])) & _HIGH
+            mask = above(words[src[e], w], words[dst[e], w])
             count += BIT_COUNT[((mask >> np.uint64(7)) * GATHER) >> np.uint64(56)]
     return count
 

@@ -52,6 +52,18 @@ BIT_AT = np.array([[b for b in range(8) if v >> b & 1] + [0] * (8 - bin(v).count
                   dtype=np.int64)
 
 
+_LOW7 = np.uint64(0x7F7F7F7F7F7F7F7F)
+_HIGH = np.uint64(0x8080808080808080)  # the top bit of every byte
+
+
+@njit
+def above(x, y):
+    """The top bit of each byte of the words ``x`` and ``y`` set where ``x``'s level
+    (0-3) is above ``y``'s: in each byte x + (0x7F - y) has its top bit set exactly
+    where x > y, with no carry or borrow between bytes."""
+    return (x + (_LOW7 - y)) & _HIGH
+
+
 @njit
 def list_flagged(mask, shift, w, cols, k):
     """Append to ``cols[k:]``, in column order, the columns of word ``w`` whose byte has

@@ -18,8 +18,8 @@ import numpy as np
 
 from ..draws import draw_one, first_above
 from ..jit import in_parts, joined, njit
-from ..state import (CO_CONSTRUCTED, DEEP, IMPORTED, JOINT_WORK, PROFOUND, SHALLOW, know_words, learn_pairs,
-                     list_flagged, lowest_bit)
+from ..state import (CO_CONSTRUCTED, DEEP, IMPORTED, JOINT_WORK, PROFOUND, SHALLOW, above, know_words,
+                     learn_pairs, list_flagged, lowest_bit)
 from .learning import belief, depth
 from .partners import Interactions
 
@@ -80,10 +80,6 @@ def _pick_better_known(model, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndar
     return chosen, total > 0
 
 
-_LOW7 = np.uint64(0x7F7F7F7F7F7F7F7F)
-_HIGH = np.uint64(0x8080808080808080)  # the top bit of every byte
-
-
 @njit
 def _draw_better_known(know, words, local_w, public_w, network, src, dst, draw, block):
     """:func:`_pick_better_known`'s loop: the chosen column and the total weight, per
@@ -91,9 +87,7 @@ def _draw_better_known(know, words, local_w, public_w, network, src, dst, draw, 
 
     The candidates are the columns where the source's level is above the
     recipient's, in column order.  They are found eight columns at a time on the
-    words of ``know`` (``words``): levels are 0-3, so in each byte
-    x + (0x7F - y) has its top bit set exactly where x > y, with no carry or
-    borrow between bytes.  A row's words are all compared first, and those with
+    words of ``know`` (``words``, compared by :func:`~nlcsim.state.above`).  A row's words are all compared first, and those with
     a candidate noted as the bits of one 64-bit word, which are then visited
     lowest first (:func:`~nlcsim.state.lowest_bit`): a branch on each word, which
     often goes either way, cost more than the comparing.  A word's candidates
@@ -121,7 +115,7 @@ def _draw_better_known(know, words, local_w, public_w, network, src, dst, draw, 
             table[:slots] = local_w[table_of]
         found = np.uint64(0)  # bit w: word w has a candidate
         for w in range(n_words):
-            mask = (words[s, w] + (_LOW7 - words[d, w])) & _HIGH
+            mask = above(words[s, w], words[d, w])
             masks[w] = mask
             found |= np.uint64(mask != 0) << np.uint64(w)
         k = 0
