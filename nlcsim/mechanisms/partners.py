@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..draws import draw_one
-from ..jit import in_parts, njit, part_count
+from ..jit import in_parts, joined, njit
 from ..state import ACTIVE, BROKERING, DORMANT, add_tie_batch, tie_slot
 
 
@@ -54,6 +54,7 @@ class Interactions:
 _STATUS_FACTOR = np.zeros(3)
 _STATUS_FACTOR[ACTIVE] = 1.0
 _STATUS_FACTOR[DORMANT] = 0.25
+PICK_BLOCK = 1024  # initiators per running sum of the partner draw
 
 
 def choose_partners(model) -> Interactions:
@@ -95,59 +96,43 @@ def _initiators(draws, alive, member, engagement, time, school, school_status, f
 
 
 def draw_partners(init, draw, can, st, broker) -> tuple:
-    """Each initiator's partner among its ties to members, by weight (:mod:`nlcsim.draws`,
-    one running sum over all initiators, in order).  Returns the initiators with a
-    partner, the partners and the tie's slot at each end.
+    """Each initiator's partner among its ties to members, by weight (:mod:`nlcsim.draws`).
+    Returns the initiators with a partner, the partners and the tie's slot at each end.
 
-    The candidates are listed first, each initiator's in a stretch of its own; in a
-    large population the initiators are listed in parts on threads
-    (:func:`~nlcsim.jit.in_parts`), since that is where the time goes (the
-    partners' state, scattered over the arrays).  The draws follow in one pass.
+    The running sum starts again every ``PICK_BLOCK`` initiators, so that in a large
+    population the initiators can be gone through in parts on threads
+    (:func:`~nlcsim.jit.in_parts`), each part starting on a whole block: the same
+    draws whatever the number of threads.
     """
-    if part_count(init.size) == 1:  # one compiled call
+    def part(start, stop):
         return _draw_partners(init, draw, can, st.nbr, st.fill, st.rev, st.trust, st.practice, st.engagement,
-                              st.school, broker)
-    at = _stretches(init, st.fill)
-    slots = np.empty(at[-1], dtype=np.int64)
-    weight = np.empty(at[-1])
-    count = np.empty(init.size, dtype=np.int64)
-    in_parts(lambda start, stop: _list_partners(init, can, st.nbr, st.fill, st.trust, st.practice, st.engagement,
-                                                st.school, broker, at, slots, weight, count, start, stop), init.size)
-    return _draw_listed(init, draw, st.nbr, st.rev, at, slots, weight, count)
+                              st.school, broker, PICK_BLOCK, start, stop)
+
+    return joined(in_parts(part, init.size, PICK_BLOCK))
 
 
 @njit
-def _draw_partners(init, draw, can, nbr, fill, rev, trust, practice, engagement, school, broker):
-    """:func:`draw_partners` in one call."""
-    at = _stretches(init, fill)
-    slots = np.empty(at[-1], dtype=np.int64)
-    weight = np.empty(at[-1])
-    count = np.empty(init.size, dtype=np.int64)
-    _list_partners(init, can, nbr, fill, trust, practice, engagement, school, broker, at, slots, weight, count, 0,
-                   init.size)
-    return _draw_listed(init, draw, nbr, rev, at, slots, weight, count)
-
-
-@njit
-def _stretches(init, fill):
-    """Where each initiator's stretch of candidates starts (room for its row's fill), and the end."""
-    at = np.empty(init.size + 1, dtype=np.int64)
-    at[0] = 0
-    for e in range(init.size):
-        at[e + 1] = at[e] + fill[init[e]]
-    return at
-
-
-@njit
-def _list_partners(init, can, nbr, fill, trust, practice, engagement, school, broker, at, slots, weight, count, start,
-                   stop):
-    """The candidates of initiators ``start`` to ``stop``: for initiator e, its ties to
-    members in slot order (none beyond the row's fill), their slots and weights from
-    ``at[e]`` on, and their number in ``count[e]``."""
+def _draw_partners(init, draw, can, nbr, fill, rev, trust, practice, engagement, school, broker, block, start, stop):
+    """:func:`draw_partners` for initiators ``start`` to ``stop`` (``start`` on a whole
+    ``block``): each initiator's ties to members in slot order (none beyond the row's
+    fill) are its candidates, with weight trust x (0.25 + practice) x (0.3 +
+    engagement) x the brokering factor across schools, and one is drawn at once."""
+    degree = nbr.shape[1]
+    m = stop - start
+    i = np.empty(m, dtype=np.int64)
+    j = np.empty(m, dtype=np.int64)
+    slot_i = np.empty(m, dtype=np.int64)
+    slot_j = np.empty(m, dtype=np.int64)
+    slots = np.empty(degree, dtype=np.int64)
+    weight = np.empty(degree)
+    running = 0.0
+    n = 0
     for e in range(start, stop):
+        if e % block == 0:
+            running = 0.0
         r = init[e]
         own = school[r]
-        k = at[e]
+        k = 0
         for s in range(fill[r]):
             mate = nbr[r, s]
             if mate >= 0 and can[mate]:
@@ -155,24 +140,9 @@ def _list_partners(init, can, nbr, fill, trust, practice, engagement, school, br
                 slots[k] = s
                 weight[k] = trust[r, s] * (0.25 + practice[mate]) * (0.3 + engagement[mate]) * across
                 k += 1
-        count[e] = k - at[e]
-
-
-@njit
-def _draw_listed(init, draw, nbr, rev, at, slots, weight, count):
-    """The draws of :func:`draw_partners` over the listed candidates, in initiator order."""
-    degree = nbr.shape[1]
-    i = np.empty(init.size, dtype=np.int64)
-    j = np.empty(init.size, dtype=np.int64)
-    slot_i = np.empty(init.size, dtype=np.int64)
-    slot_j = np.empty(init.size, dtype=np.int64)
-    running = 0.0
-    n = 0
-    for e in range(init.size):
-        r = init[e]
-        pick, running, total = draw_one(weight[at[e]:], count[e], running, draw[e])
+        pick, running, total = draw_one(weight, k, running, draw[e])
         if total > 0:
-            s = slots[at[e] + pick] if pick >= 0 else degree - 1  # the last slot where rounding leaves no pick
+            s = slots[pick] if pick >= 0 else degree - 1  # the last slot where rounding leaves no pick
             i[n], j[n], slot_i[n], slot_j[n] = r, nbr[r, s], s, rev[r, s]
             n += 1
     return i[:n], j[:n], slot_i[:n], slot_j[:n]
