@@ -59,6 +59,27 @@ def _pick_in_group(members, counts, starts, groups, draws):
 
 
 @njit
+def _member_pool(by_school, member, is_head, school, n_schools):
+    """:meth:`NLCModel.member_pool` in one pass over the staff in school order: each row
+    is written at the next place and kept where it is a member and not the head."""
+    pool = np.empty(by_school.size, dtype=np.int64)
+    counts = np.zeros(n_schools, dtype=np.int64)
+    n = 0
+    for k in range(by_school.size):
+        r = by_school[k]
+        keep = member[r] and not is_head[r]
+        pool[n] = r
+        n += keep
+        counts[school[r]] += keep
+    starts = np.empty(n_schools, dtype=np.int64)
+    first = 0
+    for s in range(n_schools):
+        starts[s] = first
+        first += counts[s]
+    return pool[:n], counts, starts
+
+
+@njit
 def _class_changes(is_head, is_broker, is_leader, alive, is_leader_obj):
     """The rows whose agent should now be a Leader and is not, or the other way round
     (a Leader: a living head, broker or teacher leader); ``is_leader_obj`` is brought
@@ -276,9 +297,7 @@ class NLCModel(mesa.Model):
         school order, each school's count, each school's first position): those who take up
         a vacant leadership function (:meth:`random_member_of`)."""
         st = self.state
-        by_school = self._by_school[st.member.take(self._by_school) & ~st.is_head.take(self._by_school)]
-        counts = np.bincount(st.school.take(by_school), minlength=self._school_count.size)
-        return by_school, counts, counts.cumsum() - counts
+        return _member_pool(self._by_school, st.member, st.is_head, st.school, self._school_count.size)
 
     def random_member_of(self, schools: np.ndarray, pool: tuple | None = None) -> np.ndarray:
         """A random colleague in each given school, -1 where the school has none.
