@@ -291,14 +291,16 @@ def _reach(levels, alive, school, school_network, school_alive, item_school, ite
     for s in range(school_alive.size):
         if school_alive[s]:
             net_sizes[school_network[s]] += 1
-    any_holders = np.zeros((n_net, slots), dtype=np.int64)
-    deep_holders = np.zeros((n_net, slots), dtype=np.int64)
+    # The holders of each item, counted for both flags at once: schools holding it at
+    # all in the low 16 bits, deeply in the high ones (a network has a few hundred
+    # schools at most: population.schools_per_network is at most 200).
+    holders = np.zeros((n_net, slots), dtype=np.int32)
     for s in range(staffed.size):
         if staffed[s]:
             net = school_network[s]
             for c in range(slots):
-                any_holders[net, c] += levels[s, c] & 1
-                deep_holders[net, c] += (levels[s, c] >> 1) & 1
+                flags = np.int32(levels[s, c])
+                holders[net, c] += (flags & 1) | ((flags & 2) << 15)
     reached_share = np.empty(n_net * slots)
     aware_share = np.empty(n_net * slots)
     n_use = n_aware = spread = imported = 0
@@ -311,14 +313,15 @@ def _reach(levels, alive, school, school_network, school_alive, item_school, ite
             flags = 0  # what the school of origin holds, where it still has staff in this network
             if origin >= 0 and school_network[origin] == net and staffed[origin]:
                 flags = levels[origin, c]
-            if deep_holders[net, c] > 0:
-                reached = deep_holders[net, c] - ((flags & DEEP) != 0)
+            deep_holders, any_holders = holders[net, c] >> 16, holders[net, c] & 0xFFFF
+            if deep_holders > 0:
+                reached = deep_holders - ((flags & DEEP) != 0)
                 reached_share[n_use] = reached / others
                 n_use += 1
                 spread += reached > 0
                 imported += item_field[net, c] == IMPORTED
-            if any_holders[net, c] > 0:
-                aware_share[n_aware] = (any_holders[net, c] - (flags != 0)) / others
+            if any_holders > 0:
+                aware_share[n_aware] = (any_holders - (flags != 0)) / others
                 n_aware += 1
     if n_use == 0:
         return 0.0, 0.0, 0.0, 0.0
