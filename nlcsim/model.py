@@ -79,22 +79,6 @@ def _member_pool(by_school, member, is_head, school, n_schools):
     return pool[:n], counts, starts
 
 
-@njit
-def _class_changes(is_head, is_broker, is_leader, alive, is_leader_obj):
-    """The rows whose agent should now be a Leader and is not, or the other way round
-    (a Leader: a living head, broker or teacher leader); ``is_leader_obj`` is brought
-    up to date."""
-    out = np.empty(alive.size, dtype=np.int64)
-    n = 0
-    for r in range(alive.size):
-        lead = (is_head[r] or is_broker[r] or is_leader[r]) and alive[r]
-        if lead != is_leader_obj[r]:
-            is_leader_obj[r] = lead
-            out[n] = r
-            n += 1
-    return out[:n]
-
-
 class NLCModel(mesa.Model):
     """The model.  ``step()`` runs one school week; the phases are listed in order."""
 
@@ -184,7 +168,6 @@ class NLCModel(mesa.Model):
             engagement.school_states(self)
         if m.leadership:
             leadership.refill(self)
-            self._sync_agent_classes()
         if m.turnover:
             turnover.turnover(self)
             turnover.draw_in(self)
@@ -220,12 +203,35 @@ class NLCModel(mesa.Model):
         self._agents_by_row = np.empty(0, dtype=object)
 
     # -- agents as views ------------------------------------------------------------
+    # The Mesa agents are brought up to date with the rows when they are read
+    # (:meth:`_make_agents`), not as the rows change: a week's leavers and
+    # promotions cost nothing where nobody looks at the agents (a sweep, a
+    # headless run), and whoever reads them through ``agents``, ``agents_by_type``,
+    # ``agent_types``, ``teachers`` or :meth:`agent_of_row` finds them as the rows
+    # are now.
+    @property
+    def agents(self) -> mesa.agent.AgentSet:
+        self._make_agents()
+        return super().agents
+
+    @property
+    def agents_by_type(self) -> dict:
+        self._make_agents()
+        return super().agents_by_type
+
+    @property
+    def agent_types(self) -> list[type]:
+        self._make_agents()
+        return super().agent_types
+
     @property
     def teachers(self) -> list[Teacher]:
         """Every teacher agent (leaders included), in row order."""
+        self._make_agents()
         return list(self._agents_by_row[np.flatnonzero(self.state.alive)])
 
     def agent_of_row(self, row: int) -> Teacher:
+        self._make_agents()
         return self._agents_by_row[row]
 
     def _agent_class(self, row: int) -> type:
@@ -234,33 +240,43 @@ class NLCModel(mesa.Model):
         return Leader if lead else Teacher
 
     def replace_agents(self, rows: np.ndarray) -> None:
-        """Leavers' agents are removed and newcomers' agents created (bookkeeping only)."""
+        """Newcomers take ``rows``: their leavers' agents are to be removed and new agents
+        made (when the agents are next read, :meth:`_make_agents`)."""
         self._grow_agent_index()
-        for r in rows:
-            old = self._agents_by_row[r]
-            if old is not None:
-                old.remove()
-            self._agents_by_row[r] = self._agent_class(r)(self, r)
+        self._replaced[rows] = True
 
     def remove_agents(self, rows: np.ndarray) -> None:
+        self._make_agents()
         for r in rows:
             old = self._agents_by_row[r]
             if old is not None:
                 old.remove()
             self._agents_by_row[r] = None
 
-    def _sync_agent_classes(self) -> None:
-        """A teacher who takes up a leadership function becomes a Leader (same unique_id)."""
+    def _make_agents(self) -> None:
+        """The Mesa agents brought up to date with the rows: a replaced row's agent is
+        removed and a new one made, in row order; a teacher who took up a leadership
+        function or gave up the last one becomes a Leader or a Teacher again, with the
+        same ``unique_id`` (a Leader: a living head, broker or teacher leader)."""
+        if getattr(self, "_replaced", None) is None or self._agents_by_row.size == 0:  # being made, or released
+            return
         st = self.state
-        changed = _class_changes(st.is_head, st.is_broker, st.is_leader, st.alive, self._is_leader_obj)
-        for r in changed:  # promotions and hand-overs: a few a term
+        lead = (st.is_head | st.is_broker | st.is_leader) & st.alive
+        rows = np.flatnonzero(self._replaced | (lead != self._is_leader_obj))
+        for r in rows:  # the week's leavers and promotions: a few dozen in England, none in most networks
             old = self._agents_by_row[r]
-            if old is None:
-                continue
-            new = self._agent_class(r)(self, r)
-            old.remove()
-            new.unique_id = old.unique_id
-            self._agents_by_row[r] = new
+            kind = Leader if lead[r] else Teacher
+            if self._replaced[r]:
+                if old is not None:
+                    old.remove()
+                self._agents_by_row[r] = kind(self, r)
+            elif old is not None:
+                new = kind(self, r)
+                old.remove()
+                new.unique_id = old.unique_id
+                self._agents_by_row[r] = new
+        self._is_leader_obj[rows] = lead[rows]
+        self._replaced[rows] = False
 
     def _grow_agent_index(self) -> None:
         n = self.state.rows
@@ -330,6 +346,7 @@ class NLCModel(mesa.Model):
     def _sync_caches(self) -> None:
         st = self.state
         self._is_leader_obj = (st.is_head | st.is_broker | st.is_leader) & st.alive
+        self._replaced = np.zeros(st.rows, dtype=bool)  # rows whose agent is to be made anew (_make_agents)
 
     def grow_row_arrays(self) -> None:
         n = self.state.rows
@@ -337,6 +354,7 @@ class NLCModel(mesa.Model):
             self.week_value = np.concatenate([self.week_value, np.zeros(n - self.week_value.size)])
             self.dirty = np.concatenate([self.dirty, np.zeros(n - self.dirty.size, bool)])
             self._is_leader_obj = np.concatenate([self._is_leader_obj, np.zeros(n - self._is_leader_obj.size, bool)])
+            self._replaced = np.concatenate([self._replaced, np.zeros(n - self._replaced.size, bool)])
         if self._agents_by_row.size < n:
             self._agents_by_row = np.concatenate([self._agents_by_row, np.empty(n - self._agents_by_row.size, dtype=object)])
 

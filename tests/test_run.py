@@ -51,6 +51,49 @@ def test_agents_are_views_over_the_state_arrays(small):
     assert len(model.agents_by_type[nlcsim.Network]) == 1
 
 
+def _teacher_agents_match_the_rows(model):
+    """One agent per living teacher, of the class the row's roles give, and no other teacher agents."""
+    st = model.state
+    teachers = [a for a in model.agents if isinstance(a, nlcsim.Teacher)]
+    rows = sorted(a.row for a in teachers)
+    assert rows == list(np.flatnonzero(st.alive))
+    for a in teachers:
+        lead = bool(st.is_head[a.row] or st.is_broker[a.row] or st.is_leader[a.row])
+        assert isinstance(a, nlcsim.Leader) == lead, a
+        assert model.agent_of_row(a.row) is a
+
+
+def test_agents_follow_leavers_and_promotions_whether_or_not_they_are_read(small):
+    """The agents are brought up to date when read: a model whose agents are read every
+    week and one whose agents are never read until the end give the same results, and
+    both end with one agent per teacher; a leaver's agent is gone, a promoted teacher
+    keeps their id."""
+    sc = small.with_overrides({"turnover.teacher_rate": 0.3})
+    watched, unwatched = NLCModel(sc, seed=2), NLCModel(sc, seed=2)
+    watched.step()
+    unwatched.step()
+    left, promoted = set(), set()
+    for _ in range(60):
+        before = {a.row: (a, type(a)) for a in watched.teachers}
+        week = watched.week
+        watched.step()
+        unwatched.step()
+        _teacher_agents_match_the_rows(watched)
+        for r, (agent, kind) in before.items():
+            now = watched.agent_of_row(r)
+            if watched.state.joined[r] == week:  # a newcomer took the row
+                left.add(r)
+                assert now is not agent and now.unique_id != agent.unique_id
+                assert agent not in watched.agents
+            else:
+                assert now.unique_id == agent.unique_id
+                if type(now) is not kind:
+                    promoted.add(r)
+    assert left and promoted  # both happened, so both were checked
+    pd.testing.assert_frame_equal(watched.timeseries, unwatched.timeseries)
+    _teacher_agents_match_the_rows(unwatched)
+
+
 def test_replicate_seeds_do_not_depend_on_workers():
     from nlcsim.replicates import outcomes_table, run_replicates
 
