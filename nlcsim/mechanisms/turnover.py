@@ -89,60 +89,75 @@ def replace(model, rows: np.ndarray) -> None:
     """Newcomers take the rows ``rows``: the occupants' ties, knowledge and
     practice are cleared and the newcomers' own are drawn.  Roles are left as
     they are: :func:`leave` vacates a leaver's, ``events.school_joins`` gives
-    a new school's."""
+    a new school's.
+
+    A newcomer is drawn into the network's work with chance inclusive x (0.3 +
+    0.7 onboarding effect) and gets rint(within_school_degree x (0.3 + 0.7 x
+    inclusive x onboarding effect)) ties to random colleagues in their school, in
+    rounds of one tie each.  Every round's colleague is drawn in one call, which
+    gives the same draws in the same order as a call per round, since adding ties
+    changes nothing the draw reads; the ties are added round by round, each round
+    seeing the ties of the rounds before."""
     st, sc, rng = model.state, model.scenario, model.rng
     if rows.size == 0:
         return
     st.clear_rows(rows)
     st.unlearn(rows)
     n = rows.size
-    onboard = model.function_effect[st.school[rows], ONBOARDING]
+    inclusive = sc.membership.inclusive
+    onboard, k = _onboarding(rows, st.school, model.function_effect, sc.population.within_school_degree, inclusive)
     base = rng.beta(2.0, 6.0, n)
-    e0 = rng.normal(0.4, 0.1, n).clip(0.05, 1.0)
-    drawn_in = rng.random(n) < sc.membership.inclusive * (0.3 + 0.7 * onboard)
-    _newcomers(rows, base, e0, drawn_in, model.week, st.base, st.prior, st.practice, st.target, st.quality,
-               st.engagement, st.engagement0, st.value, st.joined, st.deep_learned, st.pioneer, st.is_leader,
-               st.member, st.is_head)
-    onboarding_ties(model, rows, onboard)
+    e0 = rng.normal(0.4, 0.1, n)
+    joins = rng.random(n)
+    j, ends = _rounds(k)  # round r takes the newcomers with k > r
+    mate = model.random_member_of(st.school.take(rows.take(j))) if j.size else j
+    _arrive(rows, base, e0, joins, inclusive, onboard, j, ends, mate, model.week, st.base, st.prior, st.practice,
+            st.target, st.quality, st.engagement, st.engagement0, st.value, st.joined, st.deep_learned, st.pioneer,
+            st.is_leader, st.member, st.is_head, st.school, st.school_trust, st.nbr, st.rev, st.trust, st.last_used,
+            st.last_type, st.fill)
     model.replace_agents(rows)
 
 
 @njit
-def _newcomers(rows, base, e0, drawn_in, week, base_of, prior, practice, target, quality, engagement, engagement0,
-               value, joined, deep_learned, pioneer, is_leader, member, is_head):
-    """:func:`replace`'s newcomers: practice starts at their own base, engagement at
-    their draw; nothing learned or valued yet, no leadership of their own; members if
-    drawn in (a head always is)."""
-    for k in range(rows.size):
-        r = rows[k]
-        base_of[r] = prior[r] = practice[r] = target[r] = base[k]
+def _onboarding(rows, school, function_effect, within_school_degree, inclusive):
+    """Each newcomer's school's onboarding effect, and the number of colleague ties it
+    gets: rint(within_school_degree x (0.3 + 0.7 x inclusive x onboarding))."""
+    onboard = np.empty(rows.size)
+    k = np.empty(rows.size, dtype=np.int64)
+    for e in range(rows.size):
+        onboard[e] = function_effect[school[rows[e]], ONBOARDING]
+        k[e] = np.int64(np.rint(within_school_degree * (0.3 + 0.7 * inclusive * onboard[e])))
+    return onboard, k
+
+
+@njit
+def _arrive(rows, base, e0, joins, inclusive, onboard, j, ends, mate, week, base_of, prior, practice, target, quality,
+            engagement, engagement0, value, joined, deep_learned, pioneer, is_leader, member, is_head, school,
+            school_trust, nbr, rev, trust, last_used, last_type, fill):
+    """:func:`replace` once the draws are made: the newcomers' own state (practice at
+    their base, engagement at their draw clipped to 0.05-1; nothing learned or valued
+    yet, no leadership of their own; members if drawn in, as a head always is), then
+    their colleague ties, round by round (newcomers ``j`` with colleagues ``mate``,
+    trust 0.8 x the school's trust culture)."""
+    for e in range(rows.size):
+        r = rows[e]
+        base_of[r] = prior[r] = practice[r] = target[r] = base[e]
         quality[r] = 0.0
-        engagement[r] = engagement0[r] = e0[k]
+        engagement[r] = engagement0[r] = min(max(e0[e], 0.05), 1.0)
         value[r] = 0.0
         joined[r] = week
         deep_learned[r] = 0
         pioneer[r] = False
         is_leader[r] = False
-        member[r] = drawn_in[k] or is_head[r]
-
-
-def onboarding_ties(model, rows: np.ndarray, onboard: np.ndarray) -> None:
-    """Give newcomers ties to colleagues in their school, in rounds of one tie each."""
-    st, sc = model.state, model.scenario
-    k = np.rint(sc.population.within_school_degree * (0.3 + 0.7 * sc.membership.inclusive * onboard)).astype(np.int64)
-    # Round r takes the newcomers with k > r: (round, newcomer) pairs, round by
-    # round.  Every round's colleague is drawn in one call, which gives the same
-    # draws in the same order as a call per round, since adding ties changes
-    # nothing the draw reads.  The ties are added round by round, each round
-    # seeing the ties of the rounds before.
-    j, ends = _rounds(k)
+        member[r] = (joins[e] < inclusive * (0.3 + 0.7 * onboard[e])) or is_head[r]
     if j.size == 0:
         return
-    school = st.school.take(rows)
-    mate = model.random_member_of(school.take(j))
-    trust = (0.8 * st.school_trust.take(school)).take(j)
-    _add_by_round(st.nbr, st.rev, st.trust, st.last_used, st.last_type, st.fill, rows.take(j), mate, trust, ends,
-                  model.week)
+    who = np.empty(j.size, dtype=np.int64)
+    t = np.empty(j.size)
+    for m in range(j.size):
+        who[m] = rows[j[m]]
+        t[m] = 0.8 * school_trust[school[who[m]]]
+    _add_by_round(nbr, rev, trust, last_used, last_type, fill, who, mate, t, ends, week)
 
 
 @njit
