@@ -272,26 +272,57 @@ def co_construct(model, inter: Interactions) -> None:
     st, sc, rng = model.state, model.scenario, model.rng
     at, p = _joint_work(inter.kind, inter.conflict, inter.i, inter.j, inter.dissonance, st.network, st.school,
                         model.enquiry_of_school, sc.knowledge.creation_rate, 0.5 + sc.capacity.support)
-    at = at.take((rng.random(at.size) < p).nonzero()[0])  # one draw per successful joint-work episode
-    if at.size == 0:
+    i, j, net, slot, enq, parents = _creators(at, p, rng.random(at.size), inter.i, inter.j, st.school, st.network,
+                                              model.enquiry_of_school, st.item_field, st.quality)
+    if i.size == 0:  # (the draws below, of no numbers, would change nothing)
         return
-    i, j = inter.i.take(at), inter.j.take(at)
-    enq = model.enquiry_of_school.take(st.school.take(i))
-    net = st.network[i]
-    slot = allocate_slots(model, net)
-    ok = slot >= 0
-    i, j, enq, net, slot = i[ok], j[ok], enq[ok], net[ok], slot[ok]
-    parents = (st.quality[i] + st.quality[j]) / 2
-    promise = 0.05 + 0.3 * sc.purpose.evidence
-    # 0 + scale x a standard normal draw is what rng.normal(0, scale) gives, to the bit, without its
-    # broadcasting of an array scale.
-    effect = (1 - enq) * parents + enq * promise + (0.0 + sc.knowledge.effect_sd * (1 - 0.5 * enq) * rng.standard_normal(i.size))
+    n = i.size
+    effect = _effects(enq, parents, 0.05 + 0.3 * sc.purpose.evidence, sc.knowledge.effect_sd, rng.standard_normal(n))
     c = sc.purpose.clarity
-    relevance = c * rng.uniform(0.6, 1.0, i.size) + (1 - c) * rng.random(i.size)
+    relevance = c * rng.uniform(0.6, 1.0, n) + (1 - c) * rng.random(n)
     _new_items(i, j, net, slot, effect, relevance, perceive(model, effect), st.school, model.week,
                st.item_effect, st.item_relevance, st.item_perceived, st.item_field, st.item_school, st.item_network,
                st.item_created, st.know, st.school_flags(), st.slots, st.deep_learned, model.dirty, model.week_value)
-    model.created += i.size
+    model.created += n
+
+
+@njit
+def _creators(at, p, draws, inter_i, inter_j, school, network, enquiry, item_field, quality):
+    """The joint-work episodes ``at`` whose draw is below their chance ``p`` and whose
+    network has a free item slot for the new item (slots taken in order,
+    :func:`free_slots`): the initiators, the partners, the network, the slot, the
+    initiator's school's enquiry and the partners' mean quality."""
+    made = np.empty(at.size, dtype=np.int64)
+    m = 0
+    for e in range(at.size):
+        made[m] = at[e]
+        m += draws[e] < p[e]
+    made = made[:m]
+    i, j = inter_i.take(made), inter_j.take(made)
+    net = network.take(i)
+    slot = free_slots(item_field, net)
+    n = 0
+    for e in range(m):
+        if slot[e] >= 0:
+            i[n], j[n], net[n], slot[n] = i[e], j[e], net[e], slot[e]
+            n += 1
+    i, j, net, slot = i[:n], j[:n], net[:n], slot[:n]
+    enq = np.empty(n)
+    parents = np.empty(n)
+    for e in range(n):
+        enq[e] = enquiry[school[i[e]]]
+        parents[e] = (quality[i[e]] + quality[j[e]]) / 2
+    return i, j, net, slot, enq, parents
+
+
+@njit
+def _effects(enq, parents, promise, sd, z):
+    """New items' true effects: (1 - enquiry) x the partners' mean quality + enquiry x
+    the focus's promise + sd x (1 - enquiry / 2) x a standard normal draw ``z``."""
+    effect = np.empty(enq.size)
+    for e in range(enq.size):
+        effect[e] = (1 - enq[e]) * parents[e] + enq[e] * promise + (0.0 + sd * (1 - 0.5 * enq[e]) * z[e])
+    return effect
 
 
 @njit
