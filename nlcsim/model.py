@@ -117,11 +117,12 @@ class NLCModel(mesa.Model):
         self.networks = [Network(self, k) for k in range(st.net_alive.size)]
         self.schools = [School(self, k) for k in range(info["n_schools"])]
         self._agents_by_row = np.empty(st.rows, dtype=object)
+        self._is_leader_obj = np.zeros(st.rows, dtype=bool)  # rows whose agent is a Leader
+        self._replaced = np.zeros(st.rows, dtype=bool)  # rows whose agent is to be made anew (_make_agents)
         self.refresh_structure()
         rows = np.flatnonzero(st.alive)
-        for r in rows:  # creating the Mesa agent objects, once
-            self._agents_by_row[r] = self._agent_class(r)(self, r)
-        self._sync_caches()
+        self._replaced[rows] = True
+        self._make_agents()  # the Mesa agent objects, in row order
         funding.fund(self)
         leadership.effectiveness(self)
         self._update_enquiry()
@@ -234,11 +235,6 @@ class NLCModel(mesa.Model):
         self._make_agents()
         return self._agents_by_row[row]
 
-    def _agent_class(self, row: int) -> type:
-        st = self.state
-        lead = st.is_head[row] or st.is_broker[row] or st.is_leader[row]
-        return Leader if lead else Teacher
-
     def replace_agents(self, rows: np.ndarray) -> None:
         """Newcomers take ``rows``: their leavers' agents are to be removed and new agents
         made (when the agents are next read, :meth:`_make_agents`)."""
@@ -258,7 +254,7 @@ class NLCModel(mesa.Model):
         removed and a new one made, in row order; a teacher who took up a leadership
         function or gave up the last one becomes a Leader or a Teacher again, with the
         same ``unique_id`` (a Leader: a living head, broker or teacher leader)."""
-        if getattr(self, "_replaced", None) is None or self._agents_by_row.size == 0:  # being made, or released
+        if self._agents_by_row.size == 0:  # released
             return
         st = self.state
         lead = (st.is_head | st.is_broker | st.is_leader) & st.alive
@@ -342,11 +338,6 @@ class NLCModel(mesa.Model):
         rows = (self.dirty & self.state.alive).nonzero()[0]
         practice.refresh_targets(self, rows)
         self.dirty[:] = False
-
-    def _sync_caches(self) -> None:
-        st = self.state
-        self._is_leader_obj = (st.is_head | st.is_broker | st.is_leader) & st.alive
-        self._replaced = np.zeros(st.rows, dtype=bool)  # rows whose agent is to be made anew (_make_agents)
 
     def grow_row_arrays(self) -> None:
         n = self.state.rows
