@@ -38,6 +38,7 @@ import scipy.sparse as sparse
 
 from nlcsim import NLCModel, Scenario
 from nlcsim import model as model_module
+from nlcsim.draws import BLOCK
 from nlcsim.jit import njit, thread_count
 from nlcsim.state import BIT_COUNT, GATHER, above, know_words  # the exchange's comparison, as the model makes it
 from nlcsim.provenance import model_source, package_versions
@@ -294,7 +295,7 @@ def exchange_search(scenario: Scenario, seed: int = 1, week: int | None = None, 
 
     def whole() -> int:
         knowledge._draw_better_known(st.know, words, local_w, public_w, st.network, src, dst, draw,
-                                     knowledge.PICK_BLOCK)
+                                     BLOCK)
         return 0
 
     def best_ms(call):  # the best of ``repeats`` timings, in ms, and what the call gave

@@ -7,18 +7,21 @@ one column (a tie slot, an item) with chance proportional to a weight
 better than its partner), so the callers' compiled loops gather each row's
 non-zero candidates and :func:`draw_one` draws among them.
 
-The running sum is one sum over the candidates of every row in turn (reset
-only where a caller starts a new pass): a row's total is the difference of
-the sum at its end and at its start, and the chosen candidate is the first
-whose running sum exceeds the start plus the uniform draw times the total.
-Callers keep a pass to a few hundred thousand candidates, so that the sum
-stays within a few orders of magnitude of one row's weights and each row's
-stretch of it keeps its precision.
+The running sum is one sum over the candidates of every row in turn, started
+again every ``BLOCK`` rows: a row's total is the difference of the sum at its
+end and at its start, and the chosen candidate is the first whose running sum
+exceeds the start plus the uniform draw times the total.  A block's few
+thousand candidates keep the sum within a few orders of magnitude of one row's
+weights, so that each row's stretch of it keeps its precision; and a caller
+that goes through its rows in parts on threads starts each part on a whole
+block, so that the draws are the same whatever the number of threads.
 """
 
 from __future__ import annotations
 
 from .jit import njit
+
+BLOCK = 1024  # rows per running sum
 
 
 @njit

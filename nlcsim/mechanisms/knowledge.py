@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..draws import draw_one, first_above
+from ..draws import BLOCK, draw_one, first_above
 from ..jit import in_parts, joined, njit
 from ..state import (CO_CONSTRUCTED, DEEP, IMPORTED, JOINT_WORK, PROFOUND, SHALLOW, above, know_words,
                      learn_pairs, list_flagged, lowest_bit)
@@ -25,7 +25,6 @@ from .partners import Interactions
 
 VALUE_OF_TYPE = np.array([0.05, 0.1, 0.15, 0.25])  # felt value of an exchange by type
 VALUE_OF_DEPTH = np.array([0.0, 0.05, 0.3, 0.5])    # felt value of what was learned
-PICK_BLOCK = 1024  # exchanges per pass when drawing what is passed on
 
 
 def perceive(model, true_effect: np.ndarray) -> np.ndarray:
@@ -74,9 +73,9 @@ def _pick_better_known(model, src: np.ndarray, dst: np.ndarray) -> tuple[np.ndar
 
     def part(start, stop):  # whole blocks of exchanges, each with its own running sum
         return _draw_better_known(st.know, words, local_w, public_w, st.network, src[start:stop], dst[start:stop],
-                                  draw[start:stop], PICK_BLOCK)
+                                  draw[start:stop], BLOCK)
 
-    chosen, total = joined(in_parts(part, src.size, PICK_BLOCK, least=4 * PICK_BLOCK))
+    chosen, total = joined(in_parts(part, src.size, BLOCK, least=4 * BLOCK))
     return chosen, total > 0
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..draws import draw_one
+from ..draws import BLOCK, draw_one
 from ..jit import in_parts, joined, njit
 from ..state import ACTIVE, BROKERING, DORMANT, add_tie_batch, tie_slot
 
@@ -54,7 +54,6 @@ class Interactions:
 _STATUS_FACTOR = np.zeros(3)
 _STATUS_FACTOR[ACTIVE] = 1.0
 _STATUS_FACTOR[DORMANT] = 0.25
-PICK_BLOCK = 1024  # initiators per running sum of the partner draw
 
 
 def choose_partners(model) -> Interactions:
@@ -99,16 +98,15 @@ def draw_partners(init, draw, can, st, broker) -> tuple:
     """Each initiator's partner among its ties to members, by weight (:mod:`nlcsim.draws`).
     Returns the initiators with a partner, the partners and the tie's slot at each end.
 
-    The running sum starts again every ``PICK_BLOCK`` initiators, so that in a large
-    population the initiators can be gone through in parts on threads
-    (:func:`~nlcsim.jit.in_parts`), each part starting on a whole block: the same
-    draws whatever the number of threads.
+    In a large population the initiators are gone through in parts on threads
+    (:func:`~nlcsim.jit.in_parts`), each part starting on a whole block of the
+    running sum (:data:`nlcsim.draws.BLOCK`).
     """
     def part(start, stop):
         return _draw_partners(init, draw, can, st.nbr, st.fill, st.rev, st.trust, st.practice, st.engagement,
-                              st.school, broker, PICK_BLOCK, start, stop)
+                              st.school, broker, BLOCK, start, stop)
 
-    return joined(in_parts(part, init.size, PICK_BLOCK))
+    return joined(in_parts(part, init.size, BLOCK))
 
 
 @njit
