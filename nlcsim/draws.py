@@ -5,7 +5,8 @@ one column (a tie slot, an item) with chance proportional to a weight
 (STYLE.md, "per-row cumulative weights").  Most of a row's weights are zero
 (a teacher has a few ties among the slots; a source knows a few items
 better than its partner), so the callers' compiled loops gather each row's
-non-zero candidates and :func:`draw_one` draws among them.
+non-zero candidates, adding each weight to the running sum as they go, and
+:func:`draw_in_sums` draws among them.
 
 The running sum is one sum over the candidates of every row in turn, started
 again every ``BLOCK`` rows: a row's total is the difference of the sum at its
@@ -25,29 +26,24 @@ BLOCK = 1024  # rows per running sum
 
 
 @njit
-def draw_one(weights, count, running, draw):
-    """One row's draw among its ``count`` candidates, whose weights are ``weights[:count]``.
+def draw_in_sums(sums, count, start, draw):
+    """One row's draw among its ``count`` candidates, given the running sums after
+    each of them (``sums[:count]``, added in candidate order from ``start``, the
+    running sum before the row; the caller adds each weight as it finds it).
+    ``draw``: the row's uniform number.  Returns the chosen candidate (-1 where the
+    row has no weight, or where by rounding no running sum exceeds the draw) and the
+    row's total weight (its last running sum less ``start``).
 
-    ``running``: the running sum before the row; ``draw``: the row's uniform
-    number.  Returns the chosen candidate (-1 where the row has no weight, or
-    where by rounding no running sum exceeds the draw), the running sum after
-    the row, and the row's total weight.
-
-    ``weights[:count]`` is overwritten with the running sums after each
-    candidate.  The chosen candidate is the first whose running sum exceeds the
-    target (:func:`first_above`): weights are never negative, so the running sums
-    never fall.
+    The chosen candidate is the first whose running sum exceeds the target
+    (:func:`first_above`): weights are never negative, so the running sums never
+    fall.
     """
-    start = running
-    for k in range(count):
-        running += weights[k]
-        weights[k] = running
-    total = running - start
+    total = sums[count - 1] - start if count else 0.0
     if total > 0:
-        pick = first_above(weights, count, start + draw * total)
+        pick = first_above(sums, count, start + draw * total)
         if pick < count:
-            return pick, running, total
-    return -1, running, total
+            return pick, total
+    return -1, total
 
 
 @njit

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..draws import BLOCK, draw_one, first_above
+from ..draws import BLOCK, draw_in_sums, first_above
 from ..jit import in_parts, joined, njit
 from ..state import (CO_CONSTRUCTED, DEEP, IMPORTED, JOINT_WORK, PROFOUND, SHALLOW, above, know_words,
                      learn_pairs, list_flagged, lowest_bit)
@@ -102,7 +102,7 @@ def _draw_better_known(know, words, local_w, public_w, network, src, dst, draw, 
     chosen = np.full(n, width - 1, dtype=np.int64)
     total = np.empty(n)
     cand = np.empty(width, dtype=np.int64)  # before word w at most 8w candidates, so its eight writes fit
-    weight = np.empty(width)
+    sums = np.empty(width)
     masks = np.empty(64, dtype=np.uint64)
     running = 0.0
     for e in range(n):
@@ -126,9 +126,11 @@ def _draw_better_known(know, words, local_w, public_w, network, src, dst, draw, 
             if know[s, c] > know[d, c]:
                 cand[k] = c
                 k += 1
+        first = running
         for t in range(k):
-            weight[t] = table[cand[t]]
-        pick, running, total[e] = draw_one(weight, k, running, draw[e])
+            running += table[cand[t]]
+            sums[t] = running
+        pick, total[e] = draw_in_sums(sums, k, first, draw[e])
         if pick >= 0:
             chosen[e] = cand[pick]
     return chosen, total

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..draws import BLOCK, draw_one
+from ..draws import BLOCK, draw_in_sums
 from ..jit import in_parts, joined, njit
 from ..state import ACTIVE, BROKERING, DORMANT, add_tie_batch, tie_slot
 
@@ -122,7 +122,7 @@ def _draw_partners(init, draw, can, nbr, fill, rev, trust, practice, engagement,
     slot_i = np.empty(m, dtype=np.int64)
     slot_j = np.empty(m, dtype=np.int64)
     slots = np.empty(degree, dtype=np.int64)
-    weight = np.empty(degree)
+    sums = np.empty(degree)
     running = 0.0
     n = 0
     for e in range(start, stop):
@@ -130,15 +130,17 @@ def _draw_partners(init, draw, can, nbr, fill, rev, trust, practice, engagement,
             running = 0.0
         r = init[e]
         own = school[r]
+        first = running
         k = 0
         for s in range(fill[r]):
             mate = nbr[r, s]
             if mate >= 0 and can[mate]:
                 across = broker[own] if school[mate] != own else 1.0
                 slots[k] = s
-                weight[k] = trust[r, s] * (0.25 + practice[mate]) * (0.3 + engagement[mate]) * across
+                running += trust[r, s] * (0.25 + practice[mate]) * (0.3 + engagement[mate]) * across
+                sums[k] = running
                 k += 1
-        pick, running, total = draw_one(weight, k, running, draw[e])
+        pick, total = draw_in_sums(sums, k, first, draw[e])
         if total > 0:
             s = slots[pick] if pick >= 0 else degree - 1  # the last slot where rounding leaves no pick
             i[n], j[n], slot_i[n], slot_j[n] = r, nbr[r, s], s, rev[r, s]
