@@ -225,13 +225,14 @@ def _teacher_rows(teach, practice, prior, engagement, engagement0, deep_learned,
         counts[0] += changed
         counts[1] += deep
         counts[2] += member[r]
-        counts[6] += changed and quality[r] < 0
+        counts[6] += changed & (quality[r] < 0)
         staff[school[r]] += 1
         adopted[school[r]] += changed
-        if joined[r] <= week - 26 or (week >= 26 and joined[r] == 0):  # in post at least 26 weeks
-            counts[3] += 1
-            counts[4] += deep or g >= 0.05
-            counts[5] += engagement[r] - engagement0[r] >= IMPROVED
+        # in post at least 26 weeks; the tests as 0s and 1s, not branches, which go either way
+        judged = (joined[r] <= week - 26) | ((week >= 26) & (joined[r] == 0))
+        counts[3] += judged
+        counts[4] += judged & (deep | (g >= 0.05))
+        counts[5] += judged & (engagement[r] - engagement0[r] >= IMPROVED)
     # Every tie end, in row order (the slots beyond a row's fill are empty, and so is a
     # slot of -1 within it). Written without a branch: each slot's trust is written at
     # the next place and kept only where the slot holds a tie, and the recent
