@@ -111,6 +111,7 @@ class NLCModel(mesa.Model):
 
         st.item_perceived[:] = np.where(st.item_field >= 0, self.perceive(st.item_effect), 0.0)
         st.pub_perceived[:] = self.perceive(st.pub_effect)
+        knowledge.refresh_items(self)  # the local items' weight and belief, kept up to date as items are written
         self.public_weights = knowledge.public_weights(self)  # no phase changes the public items
         self.public_belief = belief(st.pub_perceived)
 

@@ -382,3 +382,27 @@ def test_a_draw_picks_the_first_running_sum_above_its_target():
                    sums[-1] if count else 0.0, 10.0 * (1 + count)]
         for target in targets:
             assert first_above(sums, count, target) == np.searchsorted(sums, target, side="right"), (count, target)
+
+
+def test_kept_item_weights_follow_every_write_of_the_item_table():
+    """The model keeps the local items' weights and beliefs, brought up to date where a
+    phase writes items (knowledge.refresh_items); after weeks of new items, copies from
+    other networks, forgotten items and a school joining with its craft knowledge,
+    they are what working them out anew from the item table gives, to the bit."""
+    from nlcsim.mechanisms.learning import belief
+    from nlcsim.state import CO_CONSTRUCTED, IMPORTED
+
+    events = [{"week": 14, "kind": "school_joins", "network": 0}, {"week": 40, "kind": "school_joins", "network": 1}]
+    m = NLCModel(Scenario.from_dict({"events": events}, overrides={"population.networks": 3}), seed=3)
+    st = m.state
+    clarity = m.scenario.purpose.clarity
+    freed = False
+    for _ in range(80):
+        before = st.item_field >= 0
+        m.step()
+        freed |= bool((before & (st.item_field < 0)).any())
+        fresh = np.where(st.item_field >= 0, knowledge._weight(st.item_relevance, st.item_perceived, clarity), 0.0)
+        assert np.array_equal(knowledge.item_weights(m)[0], fresh), m.week
+        assert np.array_equal(m.local_belief, belief(st.item_perceived)), m.week
+    assert freed and (st.item_field == IMPORTED).any() and (st.item_field == CO_CONSTRUCTED).any()
+    assert st.school_alive.sum() == 3 * m.scenario.population.schools_per_network + 2

@@ -122,7 +122,7 @@ def school_joins(model, network: int = 0) -> int:
     st.pioneer[rows] = False
     st.member[rows] = True  # a joining school comes in as members
     # Its craft knowledge enters the network's slots.
-    from .knowledge import allocate_slots
+    from .knowledge import allocate_slots, refresh_items
     n_items = sc.knowledge.practitioner_items
     slots = allocate_slots(model, np.full(n_items, network))
     slots = slots[slots >= 0]
@@ -132,6 +132,7 @@ def school_joins(model, network: int = 0) -> int:
     st.item_field[network, slots] = PRACTITIONER
     st.item_school[network, slots] = s
     st.item_network[network, slots] = network
+    refresh_items(model, np.full(slots.size, network), slots)
     st.learn(rng.choice(rows, slots.size), slots, PROFOUND)
     # Its broker meets the network: a few cross-school ties.
     peers = np.flatnonzero(st.alive & (st.network == network) & (st.school != s))

@@ -35,16 +35,34 @@ def perceive(model, true_effect: np.ndarray) -> np.ndarray:
 
 
 def item_weights(model) -> tuple[np.ndarray, np.ndarray]:
-    """Weight of each item when choosing what to talk about or study.
+    """Weight of each item when choosing what to talk about or study: the local
+    items' (networks x slots, 0 in a free slot) and the public items'.
 
     A clear focus concentrates attention on relevant items (seed 000 "Purpose
-    and focus"); believed-effective items are preferred.  The public items
-    never change, so their weights are worked out once (:func:`public_weights`).
+    and focus"); believed-effective items are preferred.  An item's weight
+    changes only when its slot is written, so the model keeps the local
+    weights and brings them up to date where a phase writes items
+    (:func:`refresh_items`); the public items never change, and their weights
+    are worked out once (:func:`public_weights`).
     """
+    return model.local_weights, model.public_weights
+
+
+def refresh_items(model, networks: np.ndarray | None = None, slots: np.ndarray | None = None) -> None:
+    """Bring the model's kept weight (:func:`item_weights`) and belief
+    (:func:`~.learning.belief`) of local items up to date with the item table, for
+    the slots ``(networks, slots)`` just written, created, copied or freed (every
+    slot where None).  Every phase that writes the item table calls it."""
     st = model.state
-    local = np.where(st.item_field >= 0, _weight(st.item_relevance, st.item_perceived, model.scenario.purpose.clarity),
-                     0.0)
-    return local, model.public_weights
+    clarity = model.scenario.purpose.clarity
+    if networks is None:
+        model.local_weights = np.where(st.item_field >= 0, _weight(st.item_relevance, st.item_perceived, clarity), 0.0)
+        model.local_belief = belief(st.item_perceived)
+        return
+    perceived = st.item_perceived[networks, slots]
+    model.local_weights[networks, slots] = np.where(st.item_field[networks, slots] >= 0,
+                                                    _weight(st.item_relevance[networks, slots], perceived, clarity), 0.0)
+    model.local_belief[networks, slots] = belief(perceived)
 
 
 def public_weights(model) -> np.ndarray:
@@ -181,12 +199,14 @@ def exchange(model, inter: Interactions) -> None:
         ok &= rng.random(src.size) < transfer
     passed = ok.nonzero()[0]
     u = rng.random(2 * passed.size)  # two draws per item passed on: all the first draws, then all the second
-    _take_up(st.know, st.school_flags(), st.school, st.network, st.slots, src, dst, col, pair, passed,
-             inter.kind, inter.dissonance, u[: passed.size], u[passed.size:],
-             belief(st.item_perceived), model.public_belief, model.enquiry_of_school,
+    copied = _take_up(st.know, st.school_flags(), st.school, st.network, st.slots, src, dst, col, pair, passed,
+                      inter.kind, inter.dissonance, u[: passed.size], u[passed.size:],
+                      model.local_belief, model.public_belief, model.enquiry_of_school,
              sc.capacity.support, sc.mechanisms.learning,
-             st.item_effect, st.item_relevance, st.item_perceived, st.item_field, st.item_school,
-             st.item_network, st.item_created, model.week, st.deep_learned, model.dirty, model.week_value)
+                      st.item_effect, st.item_relevance, st.item_perceived, st.item_field, st.item_school,
+                      st.item_network, st.item_created, model.week, st.deep_learned, model.dirty, model.week_value)
+    if copied[0].size:
+        refresh_items(model, *copied)
 
 
 @njit
@@ -217,7 +237,8 @@ def _take_up(know, school_or, school, network, slots, src, dst, col, pair, passe
     """:func:`exchange` once the items are drawn, for the exchanges ``passed``: the
     depth each recipient reaches, items of other networks copied into the recipient
     network's free slots (an item that finds none is not passed), then what is
-    learned, counted and valued.  Every depth is read before anything is learned."""
+    learned, counted and valued.  Every depth is read before anything is learned.
+    Returns the networks and slots the copies were written to."""
     src, dst, col = src[passed], dst[passed], col[passed]
     kind, diss = kinds[pair[passed]], dissonance[pair[passed]]
     n = src.size
@@ -232,6 +253,9 @@ def _take_up(know, school_or, school, network, slots, src, dst, col, pair, passe
             level[e] = held
     into = col.copy()
     foreign = np.flatnonzero((col < slots) & (network.take(src) != network.take(dst)))
+    copied_net = np.empty(foreign.size, dtype=np.int64)
+    copied_slot = np.empty(foreign.size, dtype=np.int64)
+    n_copied = 0
     if foreign.size:
         slot = free_slots(item_field, network.take(dst.take(foreign)))
         for k in range(foreign.size):
@@ -247,6 +271,8 @@ def _take_up(know, school_or, school, network, slots, src, dst, col, pair, passe
             item_school[d, s] = item_school[f, c]
             item_network[d, s] = item_network[f, c]
             item_created[d, s] = week
+            copied_net[n_copied], copied_slot[n_copied] = d, s
+            n_copied += 1
     done = np.flatnonzero(into >= 0)
     rows, cols, levels = dst.take(done), into.take(done), level.take(done)
     before = np.empty(done.size, dtype=np.int8)
@@ -259,6 +285,7 @@ def _take_up(know, school_or, school, network, slots, src, dst, col, pair, passe
             deep_learned[r] += 1
             dirty[r] = True
         week_value[r] += VALUE_OF_TYPE[kind[done[k]]] + VALUE_OF_DEPTH[levels[k] if levels[k] > before[k] else 0]
+    return copied_net[:n_copied], copied_slot[:n_copied]
 
 
 def co_construct(model, inter: Interactions) -> None:
@@ -284,6 +311,7 @@ def co_construct(model, inter: Interactions) -> None:
     _new_items(i, j, net, slot, effect, relevance, perceive(model, effect), st.school, model.week,
                st.item_effect, st.item_relevance, st.item_perceived, st.item_field, st.item_school, st.item_network,
                st.item_created, st.know, st.school_flags(), st.slots, st.deep_learned, model.dirty, model.week_value)
+    refresh_items(model, net, slot)
     model.created += n
 
 
@@ -446,3 +474,4 @@ def forget(model) -> None:
     st.item_field[gone] = -1
     st.item_school[gone] = -1
     st.item_network[gone] = -1
+    refresh_items(model, *np.nonzero(gone))
