@@ -25,6 +25,7 @@ from .partners import Interactions
 
 VALUE_OF_TYPE = np.array([0.05, 0.1, 0.15, 0.25])  # felt value of an exchange by type
 VALUE_OF_DEPTH = np.array([0.0, 0.05, 0.3, 0.5])    # felt value of what was learned
+AHEAD = 3  # exchanges ahead whose rows the exchange draw touches (_draw_better_known)
 
 
 def perceive(model, true_effect: np.ndarray) -> np.ndarray:
@@ -111,6 +112,13 @@ def _draw_better_known(know, words, local_w, public_w, network, src, dst, draw, 
     are written all eight at once from a table of each byte's set bits (only
     the first ones count), which spares a branch per candidate.  Columns beyond
     the first 64 whole words (512 columns) are compared one by one.
+
+    The two rows of an exchange lie anywhere in the matrix (6.5 MiB in England),
+    so each exchange first reads a word in every 64 bytes (a cache line) of the
+    rows of the exchange ``AHEAD`` places on, which sets them on their way to the cache
+    while this exchange is worked out (the words are XORed into one kept in
+    ``masks``, so that the reads are not dropped).  Timed in England runs from
+    week 20, one thread: 0.85-0.92 of the time without (medians of four runs of 6-8 pairs).
     """
     n, width = src.size, know.shape[1]
     n_words, slots = min(words.shape[1], 64), local_w.shape[1]  # the words one 64-bit word of flags covers
@@ -123,10 +131,16 @@ def _draw_better_known(know, words, local_w, public_w, network, src, dst, draw, 
     sums = np.empty(width)
     masks = np.empty(64, dtype=np.uint64)
     running = 0.0
+    sink = np.uint64(0)
     for e in range(n):
         if e % block == 0:
             running = 0.0
         s, d = src[e], dst[e]
+        if e + AHEAD < n and n_words:  # a later exchange's rows touched: a word in every 64 bytes, and the last
+            s2, d2 = src[e + AHEAD], dst[e + AHEAD]
+            for q in range(0, n_words, 8):
+                sink ^= words[s2, q] ^ words[d2, q]
+            sink ^= words[s2, n_words - 1] ^ words[d2, n_words - 1]
         if e == 0 or network[s] != table_of:
             table_of = network[s]
             table[:slots] = local_w[table_of]
@@ -151,6 +165,7 @@ def _draw_better_known(know, words, local_w, public_w, network, src, dst, draw, 
         pick, total[e] = draw_in_sums(sums, k, first, draw[e])
         if pick >= 0:
             chosen[e] = cand[pick]
+    masks[0] = sink  # (kept, so the touches are not dropped)
     return chosen, total
 
 
