@@ -57,13 +57,16 @@ def refresh_items(model, networks: np.ndarray | None = None, slots: np.ndarray |
     st = model.state
     clarity = model.scenario.purpose.clarity
     if networks is None:
-        model.local_weights = np.where(st.item_field >= 0, _weight(st.item_relevance, st.item_perceived, clarity), 0.0)
-        model.local_belief = belief(st.item_perceived)
-        return
-    perceived = st.item_perceived[networks, slots]
-    model.local_weights[networks, slots] = np.where(st.item_field[networks, slots] >= 0,
-                                                    _weight(st.item_relevance[networks, slots], perceived, clarity), 0.0)
-    model.local_belief[networks, slots] = belief(perceived)
+        model.local_weights, model.local_belief = _kept(st.item_field, st.item_relevance, st.item_perceived, clarity)
+    elif networks.size:
+        at = (networks, slots)
+        model.local_weights[at], model.local_belief[at] = _kept(st.item_field[at], st.item_relevance[at],
+                                                                st.item_perceived[at], clarity)
+
+
+def _kept(field: np.ndarray, relevance: np.ndarray, perceived: np.ndarray, clarity: float) -> tuple:
+    """What :func:`refresh_items` keeps of items: the weight (0 in a free slot) and the belief."""
+    return np.where(field >= 0, _weight(relevance, perceived, clarity), 0.0), belief(perceived)
 
 
 def public_weights(model) -> np.ndarray:
@@ -220,8 +223,7 @@ def exchange(model, inter: Interactions) -> None:
              sc.capacity.support, sc.mechanisms.learning,
                       st.item_effect, st.item_relevance, st.item_perceived, st.item_field, st.item_school,
                       st.item_network, st.item_created, model.week, st.deep_learned, model.dirty, model.week_value)
-    if copied[0].size:
-        refresh_items(model, *copied)
+    refresh_items(model, *copied)
 
 
 @njit
